@@ -1,0 +1,96 @@
+"""The executable model of MPSC channel semantics (reference: Rust's ``std::sync::mpsc``).
+
+A pure state machine: ``initial(capacity)`` gives a frozen, hashable :class:`State`;
+``step(state, op)`` gives a :class:`Transition` (next state, outcome, deciding rule);
+``can_complete(state, op)`` says whether a blocking op would complete now.  The outcome
+exceptions every implementation raises live here too, so that implementations, adapters
+and the conformance suite share one vocabulary.  The machinery is in private modules; this
+module only re-exports.
+"""
+
+from spec._contract import ALL_CAPACITIES, Capacities, validate_capacity, validate_timeout
+from spec._errors import (
+    NO_VALUE,
+    ChannelError,
+    Disconnected,
+    Empty,
+    ErrorKind,
+    Full,
+    HandleClosed,
+    Timeout,
+)
+from spec._model import (
+    FIRST_SENDER,
+    Blocked,
+    Cancel,
+    Clone,
+    CloseReceiver,
+    CloseSender,
+    Done,
+    Failed,
+    Got,
+    InvalidOp,
+    NewSender,
+    Op,
+    Outcome,
+    Recv,
+    RecvTimeout,
+    Resume,
+    Rule,
+    Send,
+    SendTimeout,
+    State,
+    Token,
+    Transition,
+    TryRecv,
+    TrySend,
+    Waiter,
+    can_complete,
+    initial,
+    replay,
+    step,
+)
+
+__all__ = [
+    "ALL_CAPACITIES",
+    "FIRST_SENDER",
+    "NO_VALUE",
+    "Blocked",
+    "Cancel",
+    "Capacities",
+    "ChannelError",
+    "Clone",
+    "CloseReceiver",
+    "CloseSender",
+    "Disconnected",
+    "Done",
+    "Empty",
+    "ErrorKind",
+    "Failed",
+    "Full",
+    "Got",
+    "HandleClosed",
+    "InvalidOp",
+    "NewSender",
+    "Op",
+    "Outcome",
+    "Recv",
+    "RecvTimeout",
+    "Resume",
+    "Rule",
+    "Send",
+    "SendTimeout",
+    "State",
+    "Timeout",
+    "Token",
+    "Transition",
+    "TryRecv",
+    "TrySend",
+    "Waiter",
+    "can_complete",
+    "initial",
+    "replay",
+    "step",
+    "validate_capacity",
+    "validate_timeout",
+]
