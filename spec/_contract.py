@@ -90,7 +90,10 @@ def validate_timeout(timeout: object) -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be None or a number of seconds, not {type(timeout).__name__}")
-    seconds = float(timeout)
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int too large for a float: "forever", or hopelessly negative
+        seconds = math.inf if timeout > 0 else -math.inf
     if math.isnan(seconds):
         raise ValueError("timeout must be a number of seconds, not NaN")
     if seconds < 0:

@@ -17,7 +17,8 @@ parked until either
   (a slot freed up, a message arrived); or
 * ``Cancel(ticket)`` gives up (timed operations only): ``Timeout``, unless the waiter was
   already resolved, in which case the resolution stands (the value was taken: reporting a
-  timeout would lose it).
+  timeout would lose it).  Cancel is allowed even when a retry would now succeed: the time
+  may have run out just before the slot or message appeared, and a checker must accept it.
 
 Waiters matter most for rendezvous (rule 3): a ``try_recv`` succeeds only by taking the
 value of a *waiting* sender, a ``try_send`` only by handing to a *waiting* receiver.  For
@@ -338,16 +339,14 @@ def step(state: State, op: Op) -> Transition:
             attempt = _attempt_send(state, handle, value)
             if attempt is not None:
                 return attempt
-            rule = Rule.RENDEZVOUS if state.capacity == 0 else Rule.BOUNDED
-            return Transition(state, Failed(ErrorKind.FULL, value), rule)
+            return Transition(state, Failed(ErrorKind.FULL, value), _capacity_rule(state))
         case Send(handle, value) | SendTimeout(handle, value):
             return _attempt_send(state, handle, value) or _park(state, op)
         case TryRecv():
             attempt = _attempt_recv(state)
             if attempt is not None:
                 return attempt
-            rule = Rule.RENDEZVOUS if state.capacity == 0 else Rule.BOUNDED
-            return Transition(state, Failed(ErrorKind.EMPTY), rule)
+            return Transition(state, Failed(ErrorKind.EMPTY), _capacity_rule(state))
         case Recv() | RecvTimeout():
             return _attempt_recv(state) or _park(state, op)
         case Clone(handle):
@@ -402,6 +401,9 @@ def can_complete(state: State, op: Op) -> bool:
             return _attempt_send(state, handle, value) is not None
         case Recv() | RecvTimeout():
             return _attempt_recv(state) is not None
+        case Cancel(ticket):
+            state.waiter(ticket)  # InvalidOp for an unknown ticket, as step would raise
+            return True
         case Resume(ticket):
             waiter = state.waiter(ticket)
             if waiter.resolution is not None:
@@ -458,9 +460,7 @@ def _attempt_recv(state: State) -> Transition | None:
     if not state.receiver_open:
         return Transition(state, Failed(ErrorKind.HANDLE_CLOSED), Rule.USAGE)
     if state.buffer:
-        rule = Rule.PRECEDENCE if state.disconnected else (
-            Rule.UNBOUNDED if state.capacity is None else Rule.BOUNDED
-        )
+        rule = Rule.PRECEDENCE if state.disconnected else _capacity_rule(state)
         return Transition(replace(state, buffer=state.buffer[1:]), Got(state.buffer[0]), rule)
     offers = state.offers()
     if offers:
@@ -476,7 +476,14 @@ def _attempt_recv(state: State) -> Transition | None:
 def _park(state: State, op: BlockingOp) -> Transition:
     ticket = state.next_ticket
     parked = replace(state, waiters=state.waiters + (Waiter(ticket, op),), next_ticket=ticket + 1)
-    return Transition(parked, Blocked(ticket), Rule.RENDEZVOUS if state.capacity == 0 else Rule.BOUNDED)
+    return Transition(parked, Blocked(ticket), _capacity_rule(state))
+
+
+def _capacity_rule(state: State) -> Rule:
+    """The rule of this channel's flavour: what decides a Full, an Empty or a park."""
+    if state.capacity is None:
+        return Rule.UNBOUNDED
+    return Rule.RENDEZVOUS if state.capacity == 0 else Rule.BOUNDED
 
 
 def _unpark(state: State, ticket: int) -> State:
