@@ -13,12 +13,14 @@ could run from the garbage collector on a thread that already holds that lock (i
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from spec import Disconnected, Empty, validate_timeout
+from spec import Disconnected, Empty, Timeout, validate_timeout
 
-__all__ = ["Core", "Receiver", "Sender"]
+__all__ = ["Core", "Receiver", "Sender", "wait_step"]
 
 
 class Core(Protocol):
@@ -122,3 +124,24 @@ class Receiver:
 
     def __repr__(self) -> str:
         return f"<{type(self._core).__name__} Receiver {'closed' if self.closed else 'open'}>"
+
+
+def wait_step(
+    cond: threading.Condition, timeout: float | None, deadline: float | None, *value: object
+) -> float | None:
+    """One wait inside a caller's ``while predicate:`` loop, lock held; returns the deadline
+    to pass next time, and raises ``Timeout`` (carrying ``value`` if given) once it is due.
+
+    The caller re-checks its predicate after every return, so a notify that races with the
+    time running out is never lost: the message is taken rather than timed out on.
+    """
+    if timeout is None:
+        cond.wait()
+        return None
+    if deadline is None:
+        deadline = time.monotonic() + timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise Timeout(value=value[0]) if value else Timeout()
+    cond.wait(remaining)
+    return deadline

@@ -15,11 +15,10 @@ Capacity 0 (rendezvous) reuses the same lock and Conditions: a parked sender pub
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 
-from impls._handles import Receiver, Sender
-from spec import ALL_CAPACITIES, Disconnected, Empty, Full, HandleClosed, Timeout, validate_capacity
+from impls._handles import Receiver, Sender, wait_step
+from spec import ALL_CAPACITIES, Disconnected, Empty, Full, HandleClosed, validate_capacity
 
 __all__ = ["Receiver", "Sender", "channel"]
 
@@ -76,7 +75,7 @@ class _Core:
                     return None
                 if not block:
                     raise Full(value=value)
-                deadline = self._wait(self._not_full, timeout, deadline, value)
+                deadline = wait_step(self._not_full, timeout, deadline, value)
 
     def _send_rendezvous(self, handle: Sender, value: object, block: bool, timeout: float | None) -> None:
         if handle.closed:
@@ -99,7 +98,7 @@ class _Core:
                     raise HandleClosed(value=value)
                 if not self._receiver_open:
                     raise Disconnected(value=value)
-                deadline = self._wait(self._not_full, timeout, deadline, value)
+                deadline = wait_step(self._not_full, timeout, deadline, value)
         finally:
             if not offer.taken and offer in self._offers:  # close_sender may have withdrawn it
                 self._offers.remove(offer)
@@ -128,7 +127,7 @@ class _Core:
                     raise Empty()
                 if self._capacity == 0:
                     return self._recv_parked(handle, timeout)
-                deadline = self._wait(self._not_empty, timeout, deadline)
+                deadline = wait_step(self._not_empty, timeout, deadline)
 
     def _recv_parked(self, handle: Receiver, timeout: float | None) -> object:
         claim = _Claim()
@@ -140,7 +139,7 @@ class _Core:
                     raise HandleClosed()
                 if not self._senders:
                     raise Disconnected()
-                deadline = self._wait(self._not_empty, timeout, deadline)
+                deadline = wait_step(self._not_empty, timeout, deadline)
             return claim.value
         finally:
             if not claim.filled:
@@ -180,28 +179,6 @@ class _Core:
             self._buffer.clear()
             self._not_full.notify_all()
             self._not_empty.notify_all()
-
-    # -- waiting -----------------------------------------------------------------------
-
-    @staticmethod
-    def _wait(
-        cond: threading.Condition, timeout: float | None, deadline: float | None, *value: object
-    ) -> float | None:
-        """One wait inside a predicate loop; raises Timeout when the time is up.
-
-        The caller re-checks its predicate after every return, so a notify that raced
-        with the time running out is never lost: the message is taken, not timed out on.
-        """
-        if timeout is None:
-            cond.wait()
-            return None
-        if deadline is None:
-            deadline = time.monotonic() + timeout
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise Timeout(value=value[0]) if value else Timeout()
-        cond.wait(remaining)
-        return deadline
 
 
 def channel(capacity: int | None = None) -> tuple[Sender, Receiver]:

@@ -1,126 +1,128 @@
 """A channel built on the stdlib ``queue.Queue``, adding the disconnect bookkeeping it lacks.
 
-``queue.Queue`` already has the buffer, its lock and its FIFO order; what it lacks is
-senders that can be counted and closed, a receiver that can go away, and blocked callers
-that wake when either happens.  That bookkeeping lives here, under a lock of our own
-(``_lock``), and every put and get is a non-blocking ``put_nowait``/``get_nowait`` made
-while holding it: the check "is the receiver still there?" and the put are one atomic
-step, so no message can be left behind in a channel whose receiver already closed.
+``queue.Queue`` already has the buffer, the lock (``mutex``), the ``not_empty``/``not_full``
+Conditions and FIFO order.  What it lacks is senders that can be counted and closed, a
+receiver that can go away, and blocked callers that wake when either happens.  The core
+*is* a ``Queue`` subclass that adds exactly that, through the hooks ``queue.py`` provides
+for subclasses (``_init``, ``_put``; they run with ``mutex`` held), so the bookkeeping
+shares the queue's one lock:
 
-Waiting happens outside ``_lock``, on the queue's own ``not_full``/``not_empty``
-Conditions (public attributes of ``queue.Queue``), which ``get``/``put`` notify; closes
-notify them too.  A notification that slips between our failed attempt and the start of
-our wait is not lost for long: each wait is capped at ``_POLL`` seconds, after which the
-attempt is simply retried.  That cap is the price of not reaching into the queue's
-private methods; it bounds latency in a rare race, never correctness.
+* ``_put`` refuses, under the mutex, a value whose handle is closed or whose receiver is
+  gone.  So the check and the append are one atomic step, and no message can enter a
+  channel after its receiver closed (it would never be delivered or discarded: rule 9).
+* Receiving is the plain ``Queue.get`` (blocking or not, with its timeout).  While the
+  channel is disconnected or the receiver closed, ``_qsize`` reports an empty buffer as one
+  item, so ``get`` stops waiting and calls ``_get``, which raises ``Disconnected`` or
+  ``HandleClosed`` instead of returning.  Closes ``notify_all`` so blocked gets re-check.
+* Sending is the plain ``Queue.put`` with ``block=False``: one lock.  Only when the buffer
+  is full do we wait on the queue's ``not_full`` ourselves, in a loop that re-checks this
+  *handle's* flag under the same mutex (``Queue.put`` could not be woken for one handle's
+  close: rule 12).  No polling, no lost wake-up.
 
-Capacity 0 is not offered: ``Queue(maxsize=0)`` means *unbounded*, and a queue cannot
-make a ``put`` wait for a ``get``.
+Capacity 0 is not offered: ``Queue(maxsize=0)`` means *unbounded*, and a queue cannot make a
+``put`` wait for a ``get``.
 """
 
 from __future__ import annotations
 
 import queue
-import threading
-import time
+from collections import deque
+from typing import Any
 
-from impls._handles import Receiver, Sender
+from impls._handles import Receiver, Sender, wait_step
 from spec import Capacities, Disconnected, Empty, Full, HandleClosed, Timeout, validate_capacity
 
 __all__ = ["Receiver", "Sender", "channel"]
 
-_POLL = 0.05
 _OFFERED = Capacities(unbounded=True, bounded=True, rendezvous=False)
 
 
-class _Core:
-    def __init__(self, capacity: int | None) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity or 0)
-        self._lock = threading.Lock()  # guards the three fields below and every put/get
-        self._senders = 1
-        self._receiver_open = True
+class _Core(queue.Queue):  # type: ignore[type-arg]
+    """The shared state: a Queue whose items are ``(handle, value)`` on the way in."""
+
+    def _init(self, maxsize: int) -> None:
+        self.queue: deque[Any] = deque()
+        self.senders = 1  # these three, like the deque, only change under self.mutex
+        self.receiver_open = True
+        self.live = True  # senders > 0 and receiver_open: what _qsize, on every call, needs
+
+    def _put(self, item: tuple[Sender, object]) -> None:
+        handle, value = item
+        if handle.closed:
+            raise HandleClosed(value=value)
+        if not self.receiver_open:
+            raise Disconnected(value=value)
+        self.queue.append(value)
+
+    def _qsize(self) -> int:
+        # An empty buffer reads as one item once nothing more can arrive or be received, so
+        # that a waiting Queue.get wakes and calls _get, which reports why.
+        return len(self.queue) or not self.live
+
+    def _get(self) -> object:
+        if self.queue:
+            return self.queue.popleft()
+        if not self.receiver_open:
+            raise HandleClosed()
+        raise Disconnected()
+
+    # -- the Core protocol ------------------------------------------------------------
 
     def send(self, handle: Sender, value: object, block: bool, timeout: float | None) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None
         while True:
-            with self._lock:
-                if handle.closed:
-                    raise HandleClosed(value=value)
-                if not self._receiver_open:
-                    raise Disconnected(value=value)
-                try:
-                    self._queue.put_nowait(value)
-                    return
-                except queue.Full:
+            try:
+                self.put((handle, value), False)
+                return
+            except queue.Full:
+                pass
+            with self.not_full:  # full: judge our flags, then wait, under the one mutex
+                while 0 < self.maxsize <= self._qsize():
+                    if handle.closed:
+                        raise HandleClosed(value=value)
+                    if not self.receiver_open:
+                        raise Disconnected(value=value)
                     if not block:
-                        raise Full(value=value) from None
-            self._wait(self._queue.not_full, deadline, value)
+                        raise Full(value=value)
+                    deadline = wait_step(self.not_full, timeout, deadline, value)
 
     def recv(self, handle: Receiver, block: bool, timeout: float | None) -> object:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                if handle.closed:
-                    raise HandleClosed()
-                try:
-                    return self._queue.get_nowait()
-                except queue.Empty:
-                    if not self._senders:
-                        raise Disconnected() from None
-                    if not block:
-                        raise Empty() from None
-            self._wait(self._queue.not_empty, deadline)
+        try:
+            return self.get(block, timeout)
+        except queue.Empty:
+            raise (Timeout() if block else Empty()) from None
 
     def clone(self, handle: Sender) -> Sender:
-        with self._lock:
+        with self.mutex:
             if handle.closed:
                 raise HandleClosed("cannot clone a closed sender")
-            self._senders += 1
+            self.senders += 1
             return Sender(self)
 
     def close_sender(self, handle: Sender) -> None:
-        with self._lock:
+        with self.mutex:
             if handle.closed:
                 return
             handle.closed = True
-            self._senders -= 1
-        self._wake_all()
+            self.senders -= 1
+            self.live = self.senders > 0 and self.receiver_open
+            self.not_full.notify_all()  # a send blocked through this handle (rule 12)
+            self.not_empty.notify_all()  # receivers, if that was the last sender (rule 5)
 
     def close_receiver(self, handle: Receiver) -> None:
-        with self._lock:
+        with self.mutex:
             if handle.closed:
                 return
             handle.closed = True
-            self._receiver_open = False
-            while True:  # discard the buffer: the channel must keep no reference (rule 9)
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
-        self._wake_all()
-
-    def _wake_all(self) -> None:
-        for cond in (self._queue.not_full, self._queue.not_empty):
-            with cond:
-                cond.notify_all()
-
-    @staticmethod
-    def _wait(cond: threading.Condition, deadline: float | None, *value: object) -> None:
-        """Wait for the queue to change, at most ``_POLL`` s; Timeout once past the deadline.
-        Raising only *after* a failed attempt means a timed-out call always made one last try."""
-        slice_ = _POLL
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise Timeout(value=value[0]) if value else Timeout()
-            slice_ = min(slice_, remaining)
-        with cond:
-            cond.wait(slice_)
+            self.receiver_open = self.live = False
+            self.queue.clear()  # discarded: the channel keeps no reference (rule 9)
+            self.not_full.notify_all()
+            self.not_empty.notify_all()
 
 
 def channel(capacity: int | None = None) -> tuple[Sender, Receiver]:
     """A new channel: ``None`` unbounded or ``k > 0`` bounded; rendezvous is not offered."""
-    core = _Core(validate_capacity(capacity, _OFFERED))
+    core = _Core(maxsize=validate_capacity(capacity, _OFFERED) or 0)
     return Sender(core), Receiver(core)
 
 

@@ -1,0 +1,58 @@
+"""The conformance suite: judge any MPSC channel against the model in ``spec``.
+
+Entry points: ``python -m conformance check MODULE:FACTORY``, the pytest plugin
+(``pytest --channel-impl MODULE:FACTORY``), and, from Python, :func:`check` (verdicts as
+data) or :func:`assert_conforms` (for a project's own test suite).  Machinery lives in
+private modules; this module only re-exports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from conformance._profiles import PROFILES, QUICK, THOROUGH, default_profile, profile_settings
+from conformance._render import render_failures, render_summary
+from conformance._runner import DEFAULT_CAPACITIES, Status, Verdict, run
+from conformance._sequential import NonConformance, Report, sequential_machine
+from conformance._target import BUNDLED, Target, TargetError, load
+from spec import ALL_CAPACITIES
+
+__all__ = [
+    "BUNDLED",
+    "DEFAULT_CAPACITIES",
+    "PROFILES",
+    "QUICK",
+    "THOROUGH",
+    "NonConformance",
+    "Report",
+    "Status",
+    "Target",
+    "TargetError",
+    "Verdict",
+    "assert_conforms",
+    "check",
+    "load",
+    "profile_settings",
+    "sequential_machine",
+]
+
+
+def check(factory: Callable[..., Any] | str, capacities: Iterable[int | None] = DEFAULT_CAPACITIES,
+          *, profile: str | None = None, max_examples: int | None = None) -> list[Verdict]:
+    """Run the suite; ``factory`` is a callable or a ``"module:name"`` string."""
+    if isinstance(factory, str):
+        target = load(factory)
+    else:
+        name = f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', repr(factory))}"
+        target = Target(name, factory, getattr(factory, "capacities", ALL_CAPACITIES))
+    return run(target, tuple(capacities), profile=profile or default_profile(), max_examples=max_examples)
+
+
+def assert_conforms(factory: Callable[..., Any] | str, capacities: Iterable[int | None] = DEFAULT_CAPACITIES,
+                    *, profile: str | None = None, max_examples: int | None = None) -> None:
+    """For a project's own tests: raise ``AssertionError`` with the full report on failure."""
+    verdicts = check(factory, capacities, profile=profile, max_examples=max_examples)
+    if any(v.failed for v in verdicts):
+        name = factory if isinstance(factory, str) else getattr(factory, "__qualname__", repr(factory))
+        raise AssertionError(render_summary(str(name), verdicts) + "\n\n" + render_failures(verdicts))

@@ -1,0 +1,88 @@
+"""``python -m conformance``: exit 0 when it conforms, 1 when it does not, 2 on bad usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from conformance._profiles import PROFILES, default_profile
+from conformance._render import render_failures, render_summary
+from conformance._runner import DEFAULT_CAPACITIES, run
+from conformance._target import BUNDLED, TargetError, load
+
+__all__ = ["main"]
+
+EXIT_CONFORMS, EXIT_FAILS, EXIT_USAGE = 0, 1, 2
+
+
+def _capacity(text: str) -> int | None:
+    if text.lower() in ("none", "unbounded"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a capacity; use None (unbounded), 0 (rendezvous) or a positive int"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; a capacity is None, 0 or positive")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description="Judge an MPSC channel implementation against the executable model.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "check", help="run the suite against one or more factories",
+        description="Run the conformance suite. Exit 0: conforms; 1: does not (a minimal "
+        "replayable counterexample is printed); 2: bad usage.")
+    check.add_argument("targets", nargs="*", metavar="MODULE:FACTORY",
+                       help="e.g. impls.condition_based:channel (a callable capacity -> (sender, receiver))")
+    check.add_argument("--bundled", action="store_true",
+                       help="also check the implementations bundled in impls/")
+    check.add_argument("--capacity", action="append", type=_capacity, metavar="C",
+                       help="capacity to test (repeatable): None, 0 or k > 0; default: "
+                       + " ".join(repr(c) for c in DEFAULT_CAPACITIES))
+    check.add_argument("--profile", choices=PROFILES, default=None,
+                       help="Hypothesis effort: quick (default; or $MPSC_PROFILE) or thorough")
+    check.add_argument("--max-examples", type=int, default=None, metavar="N",
+                       help="override the profile's examples per capacity")
+    check.add_argument("--hypothesis-output", action="store_true",
+                       help="on failure, also print what Hypothesis reported (seed, blob)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    names = list(args.targets) + (list(BUNDLED) if args.bundled else [])
+    if not names:
+        parser.error("name at least one MODULE:FACTORY, or use --bundled")
+    try:
+        profile = args.profile or default_profile()
+        targets = [load(name) for name in names]
+    except (TargetError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.max_examples is not None and args.max_examples < 1:
+        print("error: --max-examples must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    capacities = tuple(args.capacity) if args.capacity else DEFAULT_CAPACITIES
+    print(f"profile: {profile}; capacities: {', '.join(repr(c) for c in capacities)}")
+    any_failed = False
+    for target in targets:
+        verdicts = run(target, capacities, profile=profile, max_examples=args.max_examples)
+        print(render_summary(target.name, verdicts), flush=True)
+        if any(v.failed for v in verdicts):
+            any_failed = True
+            print()
+            print(render_failures(verdicts))
+            if args.hypothesis_output:
+                for v in verdicts:
+                    if v.hypothesis_output:
+                        print(v.hypothesis_output)
+    return EXIT_FAILS if any_failed else EXIT_CONFORMS

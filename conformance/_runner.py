@@ -1,0 +1,121 @@
+"""Running the suite against a target: verdicts as data, rendered elsewhere.
+
+One :func:`run` serves the command line, the pytest plugin and library users.  It returns
+a :class:`Verdict` per check; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import io
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance._profiles import profile_settings
+from conformance._sequential import NonConformance, Report, sequential_machine
+from conformance._target import Target
+
+__all__ = ["DEFAULT_CAPACITIES", "Status", "Verdict", "check_arguments", "run", "run_sequential"]
+
+DEFAULT_CAPACITIES: tuple[int | None, ...] = (None, 0, 1, 2, 5)
+
+
+class Status(enum.Enum):
+    PASSED = "passed"
+    FAILED = "FAILED"
+    NOT_OFFERED = "not offered"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of one check.  ``report`` is the evidence of a failure."""
+
+    check: str
+    status: Status
+    seconds: float = 0.0
+    examples: int = 0
+    report: Report | None = None
+    problems: tuple[str, ...] = ()
+    hypothesis_output: str = field(default="", repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAILED
+
+
+def run(target: Target, capacities: Iterable[int | None] = DEFAULT_CAPACITIES, *,
+        profile: str, max_examples: int | None = None) -> list[Verdict]:
+    """The whole suite: argument checks, then the sequential machine per capacity."""
+    verdicts = [check_arguments(target, capacities)]
+    for capacity in capacities:
+        verdicts.append(run_sequential(target, capacity, profile=profile, max_examples=max_examples))
+    return verdicts
+
+
+def run_sequential(target: Target, capacity: int | None, *, profile: str,
+                   max_examples: int | None = None, **settings_overrides: Any) -> Verdict:
+    """The lockstep state machine for one capacity, under the named profile (with any
+    Hypothesis settings overridden, e.g. ``phases`` to skip shrinking)."""
+    name = f"sequential, capacity {capacity!r}"
+    if not target.offers(capacity):
+        return Verdict(name, Status.NOT_OFFERED)
+    machine = sequential_machine(target.factory, capacity, target.name)
+    runs = [0]
+    original_init = machine.__init__
+
+    def counting_init(self: object) -> None:
+        runs[0] += 1
+        original_init(self)  # type: ignore[arg-type]
+
+    machine.__init__ = counting_init  # type: ignore[method-assign]
+    overrides = dict(settings_overrides)
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+    chatter = io.StringIO()
+    start = time.monotonic()
+    try:
+        with contextlib.redirect_stdout(chatter):
+            run_state_machine_as_test(machine, settings=profile_settings(profile, **overrides))
+    except NonConformance as failure:
+        return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], failure.report,
+                       hypothesis_output=chatter.getvalue())
+    return Verdict(name, Status.PASSED, time.monotonic() - start, runs[0])
+
+
+# Capacity arguments every factory must refuse, with the exception the contract names.
+_BAD_CAPACITIES: tuple[tuple[object, type[Exception]], ...] = (
+    (-1, ValueError),
+    (1.5, TypeError),
+    (math.inf, TypeError),
+    ("1", TypeError),
+    (True, TypeError),
+)
+
+
+def check_arguments(target: Target, capacities: Sequence[int | None] | Iterable[int | None]) -> Verdict:
+    """``channel(capacity)`` refuses bad capacities (ValueError/TypeError) and those it does
+    not offer (ValueError), instead of building a channel that misbehaves later."""
+    start = time.monotonic()
+    problems = []
+    cases = list(_BAD_CAPACITIES) + [(c, ValueError) for c in capacities if not target.offers(c)]
+    for capacity, expected in cases:
+        what = f"{target.name}({capacity!r})"
+        try:
+            pair = target.factory(capacity)
+        except expected:
+            continue
+        except Exception as exc:
+            problems.append(f"{what} raised {type(exc).__name__}: {exc}; expected {expected.__name__}")
+            continue
+        problems.append(f"{what} returned {pair!r}; expected {expected.__name__}")
+        for handle in pair if isinstance(pair, tuple) else ():
+            with contextlib.suppress(Exception):
+                handle.close()
+    status = Status.FAILED if problems else Status.PASSED
+    return Verdict("capacity arguments", status, time.monotonic() - start, len(cases), problems=tuple(problems))
