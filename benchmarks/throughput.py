@@ -163,7 +163,7 @@ def measure_throughput(variant: Variant, capacity: Capacity, producers: int, n: 
 
     threads = [
         threading.Thread(target=produce, args=(send, close, count), daemon=True)
-        for (send, close), count in zip(ends.producers, _split(n, producers))
+        for (send, close), count in zip(ends.producers, _split(n, producers), strict=False)
     ]
     recv = ends.recv
     gc.collect()
@@ -336,11 +336,11 @@ def _fmt_rate(v: float) -> str:
 
 def _table(out: TextIO, header: Sequence[str], rows: Sequence[Sequence[str]], text_cols: int) -> None:
     """Print an aligned table: the first ``text_cols`` columns left-, the rest right-aligned."""
-    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+    widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=False)]
     right = [i >= text_cols for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right))
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=False))
 
     print(line(header), file=out)
     print("  ".join("-" * w for w in widths), file=out)

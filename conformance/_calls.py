@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
-from spec import NO_VALUE, ChannelError, Done, ErrorKind, Failed, Got
+from spec import ChannelError, Done, ErrorKind, Failed, Got
 
 __all__ = [
     "Background",
@@ -75,7 +75,7 @@ def observe(call: Callable[[], object], shape: Shape) -> Observed:
     except Exception as exc:  # anything else is a bug in the implementation, reported as such
         return Crashed(exc, traceback.format_exc())
     if shape is Shape.VALUE:
-        return Got(result)  # type: ignore[arg-type]  # real objects need not be hashable
+        return Got(result)  # real objects need not be hashable: Got is a record, not a key
     if shape is Shape.HANDLE:
         return Returned(result)
     return Done()  # a send/close that returns something is not held against it

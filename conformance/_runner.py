@@ -81,7 +81,7 @@ def run_sequential(target: Target, capacity: int | None, *, profile: str,
     start = time.monotonic()
     try:
         with contextlib.redirect_stdout(chatter):
-            run_state_machine_as_test(machine, settings=profile_settings(profile, **overrides))
+            run_state_machine_as_test(machine, settings=profile_settings(profile, **overrides))  # type: ignore[no-untyped-call]
     except NonConformance as failure:
         return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], failure.report,
                        hypothesis_output=chatter.getvalue())

@@ -49,6 +49,7 @@ from spec import (
     Send,
     SendTimeout,
     State,
+    Token,
     Transition,
     TryRecv,
     TrySend,
@@ -167,10 +168,10 @@ class _Machine(RuleBasedStateMachine):
         self.model: State = initial(self.capacity)
         self.hung = False
         self.failed = False
-        self.objects: dict[int, object] = {}
-        self.names: dict[int, str] = {}
-        self.refs: dict[int, weakref.ref[Any]] = {}
-        self.gone: set[int] = set()  # delivered or discarded: the channel must not keep them
+        self.objects: dict[Token, object] = {}
+        self.names: dict[Token, str] = {}
+        self.refs: dict[Token, weakref.ref[Any]] = {}
+        self.gone: set[Token] = set()  # delivered or discarded: the channel must not keep them
         self.bg: _Pending | None = None
         self.tokens = 0
         pair = self._call(lambda: self.factory(self.capacity), Shape.HANDLE, "channel(...)", self.deadline)
@@ -245,9 +246,9 @@ class _Machine(RuleBasedStateMachine):
         before = self.model
         self.model = t.state
         if isinstance(t.outcome, Got):
-            self.gone.add(t.outcome.value)  # type: ignore[arg-type]
+            self.gone.add(t.outcome.value)
         if before.receiver_open and not t.state.receiver_open:
-            self.gone.update(before.buffer)  # type: ignore[arg-type]
+            self.gone.update(before.buffer)
 
     def _run_simple(self, op: Op, fn: Callable[[], object], shape: Shape, call: str,
                     retry_if: ErrorKind | None = None) -> Observed:
@@ -379,7 +380,7 @@ class _Machine(RuleBasedStateMachine):
 
     def _collect(self, op: Op, fn: Callable[[], object], call: str,
                  stop: tuple[ErrorKind, ...]) -> None:
-        state, tokens, rule_ = self.model, [], Rule.SENDER_CLOSE
+        state, tokens, rule_ = self.model, list[Token](), Rule.SENDER_CLOSE
         while True:
             t = step(state, op)
             if not isinstance(t.outcome, Got):
@@ -394,7 +395,7 @@ class _Machine(RuleBasedStateMachine):
         expected = [self.objects[k] for k in tokens]
         ok = (isinstance(observed, Got) and isinstance(observed.value, list)
               and len(observed.value) == len(expected)
-              and all(a is b for a, b in zip(observed.value, expected)))
+              and all(a is b for a, b in zip(observed.value, expected, strict=False)))
         want = "[" + ", ".join(self.names[k] for k in tokens) + "]"
         check = f"assert [id(x) for x in {call}] == [id(x) for x in {want}]"
         if not ok:
@@ -530,7 +531,7 @@ class _Machine(RuleBasedStateMachine):
             gc.collect()
             alive = [k for k in alive if self.refs[k]() is not None]
         if alive:
-            names = ", ".join(self.names[k] for k in sorted(alive))
+            names = ", ".join(self.names[k] for k in sorted(alive, key=str))
             self.script.add("import gc, weakref")
             self.script.add(f"refs = [weakref.ref(x) for x in ({names},)]")
             self.script.add(f"del {names}")
@@ -562,22 +563,22 @@ def _iteration_ends(state: State) -> bool:
     return False
 
 
-def _disagreement(expected: Outcome, observed: Observed, objects: dict[int, object]) -> str | None:
+def _disagreement(expected: Outcome, observed: Observed, objects: dict[Token, object]) -> str | None:
     """None if the observation is what the model expects; otherwise a short reason
     ("identity" when only the object identity differs: rule 9)."""
     match expected, observed:
         case Done(), Done():
             return None
         case Got(token), Got(obj):
-            if obj is objects.get(token):  # type: ignore[arg-type]
+            if obj is objects.get(token):
                 return None
-            return "identity" if _looks_like(obj, objects.get(token)) else "outcome"  # type: ignore[arg-type]
+            return "identity" if _looks_like(obj, objects.get(token)) else "outcome"
         case NewSender(), Returned():
             return None
         case Failed(kind, token), Failed(kind2, obj) if kind is kind2:
-            if token is NO_VALUE or obj is objects.get(token):  # type: ignore[arg-type]
+            if token is NO_VALUE or obj is objects.get(token):
                 return None
-            return "identity" if _looks_like(obj, objects.get(token)) else "outcome"  # type: ignore[arg-type]
+            return "identity" if _looks_like(obj, objects.get(token)) else "outcome"
     return "outcome"
 
 
@@ -588,21 +589,21 @@ def _looks_like(a: object, b: object) -> bool:
         return False
 
 
-def _describe_expected(outcome: Outcome, names: dict[int, str]) -> str:
+def _describe_expected(outcome: Outcome, names: dict[Token, str]) -> str:
     match outcome:
         case Done():
             return "returns normally"
         case Got(token):
-            return f"returns {names.get(token, repr(token))}"  # type: ignore[call-overload]
+            return f"returns {names.get(token, repr(token))}"
         case NewSender():
             return "returns a new sender"
         case Failed(kind, token):
-            carried = "" if token is NO_VALUE else f" carrying .value {names.get(token, repr(token))}"  # type: ignore[call-overload]
+            carried = "" if token is NO_VALUE else f" carrying .value {names.get(token, repr(token))}"
             return f"raises {kind.value}{carried}"
     return repr(outcome)
 
 
-def _describe_observed(observed: Observed, names: dict[int, str], objects: dict[int, object]) -> str:
+def _describe_observed(observed: Observed, names: dict[Token, str], objects: dict[Token, object]) -> str:
     def name(obj: object) -> str:
         for k, o in objects.items():
             if o is obj and not (obj is None or isinstance(obj, (int, str))):
@@ -626,14 +627,14 @@ def _describe_observed(observed: Observed, names: dict[int, str], objects: dict[
     return repr(observed)
 
 
-def _expect_line(call: str, outcome: Outcome, names: dict[int, str], background: bool = False) -> str:
+def _expect_line(call: str, outcome: Outcome, names: dict[Token, str], background: bool = False) -> str:
     head = "bg.expect(" if background else f"expect(lambda: {call}"
     sep = "" if background else ", "
     match outcome:
         case Got(token):
-            return f"{head}{sep}returns={names.get(token, repr(token))})"  # type: ignore[call-overload]
+            return f"{head}{sep}returns={names.get(token, repr(token))})"
         case Failed(kind, token):
-            value = "" if token is NO_VALUE else f", value={names.get(token, repr(token))}"  # type: ignore[call-overload]
+            value = "" if token is NO_VALUE else f", value={names.get(token, repr(token))}"
             return f"{head}{sep}raises={kind.value}{value})"
     return f"{head})" if background else f"expect(lambda: {call})"
 
