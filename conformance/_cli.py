@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from conformance._profiles import PROFILES, default_profile
 from conformance._render import render_failures, render_summary
 from conformance._runner import DEFAULT_CAPACITIES, run
-from conformance._target import BUNDLED, TargetError, load
+from conformance._target import BUNDLED, TargetError, load, parse_capacity
 
 __all__ = ["main"]
 
@@ -17,17 +17,10 @@ EXIT_CONFORMS, EXIT_FAILS, EXIT_USAGE = 0, 1, 2
 
 
 def _capacity(text: str) -> int | None:
-    if text.lower() in ("none", "unbounded"):
-        return None
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a capacity; use None (unbounded), 0 (rendezvous) or a positive int"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; a capacity is None, 0 or positive")
-    return value
+        return parse_capacity(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from typing import Any
 
 from spec import ALL_CAPACITIES
 
-__all__ = ["SENDER_METHODS", "RECEIVER_METHODS", "Target", "TargetError", "load"]
+__all__ = ["RECEIVER_METHODS", "SENDER_METHODS", "Target", "TargetError", "load", "parse_capacity"]
 
 SENDER_METHODS = ("send", "try_send", "clone", "close")
 RECEIVER_METHODS = ("recv", "try_recv", "try_iter", "close", "__iter__")
@@ -115,3 +115,18 @@ def _probe(name: str, factory: Callable[..., Any], capacity: int | None) -> None
             handle.close()
         except Exception:
             pass  # the suite proper will judge close(); probing only checks the shape
+
+
+def parse_capacity(text: str) -> int | None:
+    """A capacity as typed on a command line: ``None``/``unbounded``, ``0`` or ``k > 0``."""
+    if text.strip().lower() in ("none", "unbounded"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a capacity; use None (unbounded), 0 (rendezvous) or a positive int"
+        ) from None
+    if value < 0:
+        raise ValueError(f"{value} is negative; a capacity is None, 0 or positive")
+    return value

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from conformance._profiles import PROFILES, default_profile
-from conformance._runner import DEFAULT_CAPACITIES, Verdict, check_arguments, run_sequential
+from conformance._runner import DEFAULT_CAPACITIES, Status, Verdict, check_arguments, run_sequential
 from conformance._sequential import NonConformance
-from conformance._target import Target, TargetError, load
+from conformance._target import Target, TargetError, load, parse_capacity
 
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
 
@@ -31,23 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _capacities(raw: list[str]) -> tuple[int | None, ...]:
-    if not raw:
-        return DEFAULT_CAPACITIES
-    out: list[int | None] = []
-    for text in raw:
-        if text.lower() in ("none", "unbounded"):
-            out.append(None)
-            continue
-        try:
-            value = int(text)
-        except ValueError:
-            raise pytest.UsageError(
-                f"--channel-capacity {text!r}: use None (unbounded), 0 (rendezvous) or a positive int"
-            ) from None
-        if value < 0:
-            raise pytest.UsageError(f"--channel-capacity {value}: a capacity is None, 0 or positive")
-        out.append(value)
-    return tuple(out)
+    try:
+        return tuple(parse_capacity(text) for text in raw) if raw else DEFAULT_CAPACITIES
+    except ValueError as exc:
+        raise pytest.UsageError(f"--channel-capacity: {exc}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,7 +88,7 @@ class ConformanceItem(pytest.Item):
             verdict = check_arguments(self.target, self.arguments)
         else:
             verdict = run_sequential(self.target, self.capacity, profile=self.profile)
-            if verdict.status.value == "not offered":
+            if verdict.status is Status.NOT_OFFERED:
                 pytest.skip(f"{self.target.name} does not offer capacity {self.capacity!r}")
         if verdict.failed:
             text = verdict.report.render() if verdict.report else "\n".join(verdict.problems)

@@ -5,21 +5,20 @@ It checks that the harness works, not any number: goals are reported, never asse
 
 from __future__ import annotations
 
-import io
-import time
+import pathlib
+import subprocess
+import sys
 
-from benchmarks.throughput import main
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_throughput_benchmark_smallest_run_completes() -> None:
-    out = io.StringIO()
-    began = time.perf_counter()
-    goals = main(["--n", "200", "--repeats", "1", "--pairs", "200", "--no-pin"], out=out)
-    elapsed = time.perf_counter() - began
-    text = out.getvalue()
-    assert elapsed < 5.0, f"smoke run took {elapsed:.1f} s"
+    # Run from the checkout, as users do: `benchmarks` is not part of the installed package.
+    text = subprocess.run(
+        [sys.executable, "-m", "benchmarks.throughput", "--n", "200", "--repeats", "1", "--pairs", "200",
+         "--no-pin"], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
     for heading in ("1. Multi-producer throughput", "2. Rendezvous hand-off", "3. Single-thread"):
         assert heading in text
     assert "pinned runs skipped: disabled by --no-pin" in text
-    assert len(goals) == 3
+    assert text.count("  [") >= 3  # one line per goal
     assert all(("MET" in line) for line in text.splitlines() if line.startswith("  [")), text
