@@ -1,8 +1,9 @@
 """The conformance suite: judge any MPSC channel against the model in ``spec``.
 
-Entry points: ``python -m conformance check MODULE:FACTORY``, the pytest plugin
-(``pytest --channel-impl MODULE:FACTORY``), and, from Python, :func:`check` (verdicts as
-data) or :func:`assert_conforms` (for a project's own test suite).  Machinery lives in
+Entry points: ``python -m conformance check MODULE:FACTORY``, ``python -m conformance
+check-history FILE``, the pytest plugin (``pytest --channel-impl MODULE:FACTORY``), and, from
+Python, :func:`check` (verdicts as data), :func:`assert_conforms` (for a project's own test
+suite) and :func:`check_history` (any recorded history, see :mod:`conformance.history`).  Machinery lives in
 private modules; this module only re-exports.
 """
 
@@ -11,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from conformance._checks import PATTERN_CHECKS, check_patterns
+from conformance._concurrent_suite import ConcurrentReport, check_history
+from conformance._evidence import Finding, Verdict3
+from conformance._linearizability import check_linearizable
 from conformance._profiles import PROFILES, QUICK, THOROUGH, default_profile, profile_settings
 from conformance._render import render_failures, render_summary
 from conformance._runner import DEFAULT_CAPACITIES, Status, Verdict, run
@@ -21,17 +26,24 @@ from spec import ALL_CAPACITIES
 __all__ = [
     "BUNDLED",
     "DEFAULT_CAPACITIES",
+    "PATTERN_CHECKS",
     "PROFILES",
     "QUICK",
     "THOROUGH",
+    "ConcurrentReport",
+    "Finding",
     "NonConformance",
     "Report",
     "Status",
     "Target",
     "TargetError",
     "Verdict",
+    "Verdict3",
     "assert_conforms",
     "check",
+    "check_history",
+    "check_linearizable",
+    "check_patterns",
     "load",
     "profile_settings",
     "sequential_machine",

@@ -46,12 +46,52 @@ def _parser() -> argparse.ArgumentParser:
                        help="override the profile's examples per capacity")
     check.add_argument("--hypothesis-output", action="store_true",
                        help="on failure, also print what Hypothesis reported (seed, blob)")
+    history = commands.add_parser(
+        "check-history", help="check a recorded history (JSON lines) against the model",
+        description="Check a history recorded anywhere (format: conformance/history.py). Exit 0: every "
+        "check passed (a search that ran out of budget is reported, not failed); 1: a violation; "
+        "2: the file is missing or malformed.")
+    history.add_argument("file", metavar="FILE", help="a JSON-lines history; - for standard input")
+    history.add_argument("--search-limit", type=int, default=40, metavar="N",
+                         help="run the linearizability search only on histories of at most N operations "
+                         "(default 40; the search is exponential in the worst case)")
     return parser
+
+
+def check_history_command(path: str, search_limit: int) -> int:
+    from conformance._concurrent_suite import check_history
+    from conformance._evidence import Verdict3
+    from conformance._timeline import render_timeline
+    from conformance.history import HistoryError, load, loads
+
+    try:
+        recorded = loads(sys.stdin.read()) if path == "-" else load(path)
+    except HistoryError as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    findings = check_history(recorded, linearizability_limit=search_limit)
+    print(f"{path}: {len(recorded.operations)} operations, capacity {recorded.capacity!r}")
+    marked: set[int] = set()
+    for f in findings:
+        note = f": {f.message}" if f.message and not f.ok else ""
+        print(f"  {f.check:<28} {f.verdict.value}{note}")
+        if f.verdict is Verdict3.VIOLATION:
+            marked.update(op.id for op in f.operations)
+            marked.update(f.cycle)
+    if len(recorded.operations) > search_limit:
+        print(f"  {'linearizability':<28} not searched ({len(recorded.operations)} > --search-limit {search_limit})")
+    if marked:
+        print()
+        print(render_timeline(recorded, marked))
+        return EXIT_FAILS
+    return EXIT_CONFORMS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "check-history":
+        return check_history_command(args.file, args.search_limit)
     names = list(args.targets) + (list(BUNDLED) if args.bundled else [])
     if not names:
         parser.error("name at least one MODULE:FACTORY, or use --bundled")

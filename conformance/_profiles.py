@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["PROFILES", "QUICK", "THOROUGH", "default_profile", "profile_settings"]
+__all__ = ["PROFILES", "QUICK", "THOROUGH", "concurrent_settings", "default_profile", "profile_settings"]
 
 QUICK = "quick"
 THOROUGH = "thorough"
@@ -29,6 +29,10 @@ _COMMON = settings(
     deadline=None,  # steps wait on threads by design; per-call deadlines guard hangs instead
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
+    # No "explain" phase: it re-runs many variants of a failure to annotate Hypothesis's own
+    # printout, which the suite replaces with its replay script or timeline (it cost 22 of
+    # 30 s on a concurrent failure).
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
 )
 
 _QUICK = settings(_COMMON, max_examples=100, stateful_step_count=50, derandomize=_IN_CI)
@@ -36,6 +40,8 @@ if _IN_CI:
     _QUICK = settings(_QUICK, database=None)
 _THOROUGH = settings(_COMMON, max_examples=1000, stateful_step_count=100)
 _BY_NAME = {QUICK: _QUICK, THOROUGH: _THOROUGH}
+# The concurrent suite: scenarios per capacity (each run several times on real threads).
+_CONCURRENT_EXAMPLES = {QUICK: 40, THOROUGH: 400}
 
 
 def default_profile() -> str:
@@ -43,6 +49,11 @@ def default_profile() -> str:
     if name not in _BY_NAME:
         raise ValueError(f"MPSC_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)}")
     return name
+
+
+def concurrent_settings(name: str, **overrides: object) -> settings:
+    """Settings for the concurrent suite under a profile: fewer, costlier examples."""
+    return profile_settings(name, max_examples=_CONCURRENT_EXAMPLES[name], **overrides)
 
 
 def profile_settings(name: str, **overrides: object) -> settings:

@@ -12,10 +12,13 @@ __all__ = ["render_summary", "render_failures"]
 def render_summary(target: str, verdicts: Sequence[Verdict]) -> str:
     lines = [target]
     for v in verdicts:
-        if v.status is Status.NOT_OFFERED:
-            lines.append(f"  {v.check:<28} not offered")
+        if v.status in (Status.NOT_OFFERED, Status.SKIPPED):
+            why = f" ({v.problems[0]})" if v.problems else ""
+            lines.append(f"  {v.check:<28} {v.status.value}{why}")
             continue
-        stats = f"({v.examples} {'examples' if v.check.startswith('sequential') else 'cases'}, {v.seconds:.1f} s)"
+        unit = "cases" if v.check == "capacity arguments" else (
+            "scenarios" if v.check.startswith("concurrent") else "examples")
+        stats = f"({v.examples} {unit}, {v.seconds:.1f} s)"
         lines.append(f"  {v.check:<28} {v.status.value:<7} {stats}")
     failed = [v for v in verdicts if v.failed]
     lines.append(f"  verdict: {'DOES NOT CONFORM' if failed else 'conforms'}")

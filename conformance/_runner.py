@@ -17,11 +17,13 @@ from typing import Any
 
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance._profiles import profile_settings
+from conformance._concurrent_suite import ConcurrentReport, run_concurrent
+from conformance._profiles import concurrent_settings, profile_settings
 from conformance._sequential import NonConformance, Report, sequential_machine
 from conformance._target import Target
 
-__all__ = ["DEFAULT_CAPACITIES", "Status", "Verdict", "check_arguments", "run", "run_sequential"]
+__all__ = ["DEFAULT_CAPACITIES", "Status", "Verdict", "check_arguments", "run", "run_concurrent_check",
+           "run_sequential"]
 
 DEFAULT_CAPACITIES: tuple[int | None, ...] = (None, 0, 1, 2, 5)
 
@@ -30,6 +32,7 @@ class Status(enum.Enum):
     PASSED = "passed"
     FAILED = "FAILED"
     NOT_OFFERED = "not offered"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Verdict:
     status: Status
     seconds: float = 0.0
     examples: int = 0
-    report: Report | None = None
+    report: Report | ConcurrentReport | None = None
     problems: tuple[str, ...] = ()
     hypothesis_output: str = field(default="", repr=False)
 
@@ -49,13 +52,32 @@ class Verdict:
         return self.status is Status.FAILED
 
 
-def run(target: Target, capacities: Iterable[int | None] = DEFAULT_CAPACITIES, *,
+def run(target: Target, capacities: Sequence[int | None] = DEFAULT_CAPACITIES, *,
         profile: str, max_examples: int | None = None) -> list[Verdict]:
-    """The whole suite: argument checks, then the sequential machine per capacity."""
+    """The whole suite: argument checks, the sequential machine per capacity, then (for
+    capacities that passed it) the concurrent suite."""
     verdicts = [check_arguments(target, capacities)]
-    for capacity in capacities:
-        verdicts.append(run_sequential(target, capacity, profile=profile, max_examples=max_examples))
+    sequential = [run_sequential(target, c, profile=profile, max_examples=max_examples) for c in capacities]
+    verdicts += sequential
+    for capacity, seq in zip(capacities, sequential, strict=True):
+        if seq.status is Status.FAILED:
+            verdicts.append(Verdict(f"concurrent, capacity {capacity!r}", Status.SKIPPED,
+                                    problems=("the sequential suite already fails at this capacity",)))
+        else:
+            verdicts.append(run_concurrent_check(target, capacity, profile=profile))
     return verdicts
+
+
+def run_concurrent_check(target: Target, capacity: int | None, *, profile: str, **settings_overrides: Any) -> Verdict:
+    """Real-thread scenarios for one capacity; histories checked; hangs bounded."""
+    name = f"concurrent, capacity {capacity!r}"
+    if not target.offers(capacity):
+        return Verdict(name, Status.NOT_OFFERED)
+    start = time.monotonic()
+    report, seen = run_concurrent(target.factory, capacity, target=target.name,
+                                  hypothesis_settings=concurrent_settings(profile, **settings_overrides))
+    status = Status.FAILED if report is not None else Status.PASSED
+    return Verdict(name, status, time.monotonic() - start, seen.examples, report)
 
 
 def run_sequential(target: Target, capacity: int | None, *, profile: str,
@@ -81,7 +103,8 @@ def run_sequential(target: Target, capacity: int | None, *, profile: str,
     start = time.monotonic()
     try:
         with contextlib.redirect_stdout(chatter):
-            run_state_machine_as_test(machine, settings=profile_settings(profile, **overrides))  # type: ignore[no-untyped-call]
+            run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer Hypothesis
+                machine, settings=profile_settings(profile, **overrides))
     except NonConformance as failure:
         return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], failure.report,
                        hypothesis_output=chatter.getvalue())

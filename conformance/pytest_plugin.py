@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from conformance._profiles import PROFILES, default_profile
-from conformance._runner import DEFAULT_CAPACITIES, Status, Verdict, check_arguments, run_sequential
+from conformance._runner import (
+    DEFAULT_CAPACITIES,
+    Status,
+    Verdict,
+    check_arguments,
+    run_concurrent_check,
+    run_sequential,
+)
 from conformance._sequential import NonConformance
 from conformance._target import Target, TargetError, load, parse_capacity
 
@@ -61,10 +68,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.append(ConformanceItem.from_parent(
             session, name=f"conformance[{target.name}-arguments]", target=target,
             capacity=None, profile=profile, arguments=capacities))
-        for capacity in capacities:
-            items.append(ConformanceItem.from_parent(
-                session, name=f"conformance[{target.name}-capacity={capacity!r}]", target=target,
-                capacity=capacity, profile=profile, arguments=None))
+        for concurrent in (False, True):
+            for capacity in capacities:
+                kind = "concurrent" if concurrent else "sequential"
+                items.append(ConformanceItem.from_parent(
+                    session, name=f"conformance[{target.name}-{kind}-capacity={capacity!r}]", target=target,
+                    capacity=capacity, profile=profile, arguments=None, concurrent=concurrent))
 
 
 class ConformanceFailure(Exception):
@@ -75,8 +84,9 @@ class ConformanceItem(pytest.Item):
     """One check of the suite as a pytest test."""
 
     def __init__(self, *, target: Target, capacity: int | None, profile: str,
-                 arguments: tuple[int | None, ...] | None, **kwargs: Any) -> None:
+                 arguments: tuple[int | None, ...] | None, concurrent: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.concurrent = concurrent
         self.target = target
         self.capacity = capacity
         self.profile = profile
@@ -86,10 +96,12 @@ class ConformanceItem(pytest.Item):
         verdict: Verdict
         if self.arguments is not None:
             verdict = check_arguments(self.target, self.arguments)
+        elif self.concurrent:
+            verdict = run_concurrent_check(self.target, self.capacity, profile=self.profile)
         else:
             verdict = run_sequential(self.target, self.capacity, profile=self.profile)
-            if verdict.status is Status.NOT_OFFERED:
-                pytest.skip(f"{self.target.name} does not offer capacity {self.capacity!r}")
+        if verdict.status is Status.NOT_OFFERED:
+            pytest.skip(f"{self.target.name} does not offer capacity {self.capacity!r}")
         if verdict.failed:
             text = verdict.report.render() if verdict.report else "\n".join(verdict.problems)
             raise ConformanceFailure(text)

@@ -81,7 +81,7 @@ def test_plugin_runs_the_suite_in_another_project(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess(
         "--channel-impl", "impls.queue_based:channel", "--channel-capacity", "None",
         "--channel-capacity", "0", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, skipped=1)  # arguments, capacity None; 0 is not offered
+    result.assert_outcomes(passed=3, skipped=2)  # arguments, both suites at None; 0 is not offered
 
 
 def test_plugin_reports_the_broken_rule(pytester: pytest.Pytester) -> None:
@@ -89,8 +89,9 @@ def test_plugin_reports_the_broken_rule(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "--channel-impl", "broken_channels:off_by_one", "--channel-capacity", "1",
         "--channel-profile", "quick", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)  # its arguments are validated; its buffer is not
+    result.assert_outcomes(passed=1, failed=2)  # arguments are validated; both suites see the extra slot
     result.stdout.fnmatch_lines(["*Broken: rule 2*", "*# <- FAILS*"])
+    result.stdout.fnmatch_lines(["*fails the concurrent suite at capacity 1*"])
 
 
 def test_plugin_usage_error(pytester: pytest.Pytester) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import spec
 
-PACKAGES = ["spec", "conformance", "conformance.replay", "impls.condition_based",
+PACKAGES = ["spec", "conformance", "conformance.replay", "conformance.history", "impls.condition_based",
             "impls.queue_based", "impls.rendezvous"]
 
 

@@ -78,4 +78,5 @@ def test_check_accepts_a_callable() -> None:
     from impls.condition_based import channel
 
     verdicts = conformance.check(channel, [2], max_examples=10)
-    assert [v.status for v in verdicts] == [Status.PASSED, Status.PASSED]
+    assert [v.check for v in verdicts] == ["capacity arguments", "sequential, capacity 2", "concurrent, capacity 2"]
+    assert [v.status for v in verdicts] == [Status.PASSED] * 3

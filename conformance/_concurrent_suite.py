@@ -1,0 +1,207 @@
+"""The concurrent suite: Hypothesis-generated scenarios on real threads, histories checked.
+
+Each example runs its scenario a few times (interleavings differ run to run) and checks
+every history with the pattern checkers and, when the history is small enough to search,
+with the linearizability checker.  A failure is re-run to measure how often it reproduces,
+and Hypothesis shrinks the scenario as far as nondeterminism allows: because a shrunk
+scenario may not fail again, the suite keeps the smallest failure it has *seen* and reports
+that one, whatever Hypothesis concludes (including ``Flaky``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance._checks import check_patterns
+from conformance._concurrent import ITERATE, Crash, Run, Scenario, Step, run_scenario
+from conformance._evidence import Finding, Verdict3
+from conformance._linearizability import check_linearizable
+from conformance._timeline import describe, render_timeline
+from conformance.history import History, Kind
+
+__all__ = ["ConcurrentReport", "check_history", "describe_scenario", "run_concurrent", "scenarios"]
+
+RUNS_PER_EXAMPLE = 3
+BOUND = 2.0  # seconds for a run's threads: correct runs take milliseconds
+RECHECK_BOUND = 0.5  # once a run has hung: enough to see it hang again, while confirming and shrinking
+CONFIRMATIONS = 5
+LINEARIZABILITY_LIMIT = 40  # operations; larger histories get the pattern checks only
+
+
+def check_history(history: History, *, linearizability_limit: int = LINEARIZABILITY_LIMIT) -> list[Finding]:
+    """Every check on one history: pattern checks always, the search when small enough."""
+    findings = check_patterns(history)
+    if len(history.operations) <= linearizability_limit:
+        findings.append(check_linearizable(history))
+    return findings
+
+
+# -- scenarios ---------------------------------------------------------------------------
+
+_PAUSE = st.sampled_from([0, 0, 0, 1, 1, 2, 10])
+_TIMEOUT = st.sampled_from([0, 0.0005, 0.002, 0.05])
+
+
+def _producer_steps() -> st.SearchStrategy[Step]:
+    send = st.builds(Step, st.sampled_from([Kind.SEND, Kind.SEND, Kind.TRY_SEND, Kind.SEND_TIMEOUT]),
+                     timeout=_TIMEOUT, pause=_PAUSE)
+    other = st.builds(Step, st.sampled_from([Kind.CLONE, Kind.CLOSE_SENDER]), pause=_PAUSE)
+    return st.one_of(send, send, send, other)
+
+
+def _consumer_steps() -> st.SearchStrategy[Step]:
+    return st.builds(Step, st.sampled_from([Kind.RECV, Kind.TRY_RECV, Kind.RECV_TIMEOUT]),
+                     timeout=_TIMEOUT, pause=_PAUSE)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, capacity: int | None, max_producers: int = 4, max_steps: int = 8) -> Scenario:
+    """1 to ``max_producers`` producer scripts, a consumer script ending in iteration to
+    disconnection (or, sometimes, a receiver close), sometimes a closer thread, and often
+    random preemption points inside the code under test."""
+    producers = draw(st.lists(st.lists(_producer_steps(), min_size=1, max_size=max_steps).map(tuple),
+                              min_size=1, max_size=max_producers))
+    consumer = draw(st.lists(_consumer_steps(), max_size=max_steps))
+    endings: list[Kind | str] = [ITERATE, ITERATE, ITERATE, Kind.CLOSE_RECEIVER]
+    ending = draw(st.sampled_from(endings))
+    consumer.append(Step(ending, pause=draw(_PAUSE)))
+    closer = draw(st.one_of(st.none(), _PAUSE))
+    preempt = draw(st.sampled_from([0.0, 0.02, 0.05, 0.2]))
+    seed = draw(st.integers(0, 2**32 - 1)) if preempt else 0
+    return Scenario(capacity, tuple(producers), tuple(consumer), closer, preempt, seed)
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConcurrentReport:
+    """Evidence of one concurrent failure: the scenario, the run, what failed, how often."""
+
+    target: str
+    scenario: Scenario
+    history: History
+    findings: tuple[Finding, ...] = ()
+    crashes: tuple[Crash, ...] = ()
+    blocked: tuple[Any, ...] = ()
+    reproduced: int = 1
+    attempts: int = 1
+
+    def headline(self) -> str:
+        if self.crashes:
+            return f"an exception in thread {self.crashes[0].thread}"
+        if self.blocked:
+            return f"{len(self.blocked)} thread(s) blocked for good"
+        names = ", ".join(f.check for f in self.findings)
+        return f"history check failed: {names}"
+
+    def render(self) -> str:
+        lines = [f"{self.target} fails the concurrent suite at capacity {self.scenario.capacity!r}: "
+                 f"{self.headline()}.",
+                 f"Reproduced in {self.reproduced} of {self.attempts} runs of this scenario "
+                 f"({len(self.scenario.producers)} producer(s), {self.scenario.size} scripted calls)."]
+        lines += ["Scenario:"] + [f"  {line}" for line in describe_scenario(self.scenario)]
+        marked: set[int] = set()
+        for crash in self.crashes:
+            lines += [f"Thread {crash.thread} raised during {crash.call}: {crash.error}", crash.traceback.rstrip()]
+        if self.blocked:
+            lines.append("Blocked when the run's time was up (every other thread had finished or is listed):")
+            for op in self.blocked:
+                lines.append(f"  thread {op.thread}: {describe(op)}")
+                marked.add(op.id)
+        for f in self.findings:
+            rule = f" [{f.rule}]" if f.rule is not None else ""
+            lines.append(f"Check {f.check!r}{rule}: {f.message}")
+            if f.cycle:
+                lines.append(f"  cycle: {' -> '.join(str(i) for i in f.cycle)}")
+            if f.window is not None:
+                lines.append(f"  window: {f.window[0]} .. {f.window[1]}")
+            marked.update(op.id for op in f.operations)
+            marked.update(f.cycle)
+        lines += ["", render_timeline(self.history, marked)]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Seen:
+    best: ConcurrentReport | None = None
+    examples: int = 0
+    runs: int = 0
+    unknown: int = 0
+    histories: list[History] = field(default_factory=list)
+
+
+def _judge(target: str, scenario: Scenario, run: Run) -> ConcurrentReport | None:
+    if run.crashes or run.blocked:
+        return ConcurrentReport(target, scenario, run.history, crashes=tuple(run.crashes),
+                                blocked=tuple(run.blocked))
+    bad = tuple(f for f in check_history(run.history) if f.verdict is Verdict3.VIOLATION)
+    return ConcurrentReport(target, scenario, run.history, findings=bad) if bad else None
+
+
+def run_concurrent(factory: Callable[..., Any], capacity: int | None, *, target: str,
+                   hypothesis_settings: settings, bound: float = BOUND,
+                   runs_per_example: int = RUNS_PER_EXAMPLE) -> tuple[ConcurrentReport | None, _Seen]:
+    """Generate and run scenarios; return the smallest confirmed failure, or None."""
+    seen = _Seen()
+    bounds = [bound]
+
+    @settings(hypothesis_settings)
+    @given(scenarios(capacity))
+    def test(scenario: Scenario) -> None:
+        seen.examples += 1
+        for _ in range(runs_per_example):
+            seen.runs += 1
+            run = run_scenario(factory, scenario, bound=bounds[0], target=target)
+            report = _judge(target, scenario, run)
+            if report is not None:
+                if run.hung:
+                    bounds[0] = min(bounds[0], RECHECK_BOUND)
+                if seen.best is None or scenario.size < seen.best.scenario.size:
+                    seen.best = _confirm(factory, scenario, report, bounds[0], target)
+                raise AssertionError(report.headline())
+
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter), contextlib.suppress(Exception):
+        test()
+    return seen.best, seen
+
+
+def _confirm(factory: Callable[..., Any], scenario: Scenario, first: ConcurrentReport,
+             bound: float, target: str) -> ConcurrentReport:
+    """Re-run a failing scenario to say how reliably it fails."""
+    hits = 1
+    for _ in range(CONFIRMATIONS - 1):
+        run = run_scenario(factory, scenario, bound=bound, target=target)
+        if _judge(target, scenario, run) is not None:
+            hits += 1
+    return ConcurrentReport(first.target, first.scenario, first.history, first.findings, first.crashes,
+                            first.blocked, hits, CONFIRMATIONS)
+
+
+def describe_scenario(scenario: Scenario) -> Sequence[str]:
+    """The scenario as lines of text (for reports and the history file's header)."""
+    out = []
+    for i, script in enumerate(scenario.producers):
+        out.append(f"p{i}: " + ", ".join(_step_text(s) for s in script))
+    out.append("consumer: " + ", ".join(_step_text(s) for s in scenario.consumer))
+    if scenario.closer_pause is not None:
+        out.append(f"closer: tx0.close() after pause {scenario.closer_pause}")
+    if scenario.preempt:
+        out.append(f"preemption: p={scenario.preempt} per line of the code under test, seed {scenario.seed}")
+    return out
+
+
+def _step_text(step: Step) -> str:
+    name = step.kind if isinstance(step.kind, str) else step.kind.value
+    if step.kind in (Kind.SEND_TIMEOUT, Kind.RECV_TIMEOUT):
+        name += f"({step.timeout})"
+    return name + (f"~{step.pause}" if step.pause else "")
+
