@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from conformance._profiles import PROFILES, default_profile
 from conformance._render import render_failures, render_summary
-from conformance._runner import DEFAULT_CAPACITIES, run
+from conformance._runner import DEFAULT_CAPACITIES, Verdict, run
 from conformance._target import BUNDLED, TargetError, load, parse_capacity
 
 __all__ = ["main"]
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="Hypothesis effort: quick (default; or $MPSC_PROFILE) or thorough")
     check.add_argument("--max-examples", type=int, default=None, metavar="N",
                        help="override the profile's examples per capacity")
+    check.add_argument("--save-failures", default="mpsc-failures", metavar="DIR",
+                       help="where a failing concurrent run's history is written (JSON lines; "
+                       "default ./mpsc-failures)")
     check.add_argument("--hypothesis-output", action="store_true",
                        help="on failure, also print what Hypothesis reported (seed, blob)")
     history = commands.add_parser(
@@ -56,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
                          help="run the linearizability search only on histories of at most N operations "
                          "(default 40; the search is exponential in the worst case)")
     return parser
+
+
+def save_histories(target: str, verdicts: Sequence[Verdict], directory: str) -> list[Path]:
+    """Write the history of each failing concurrent run; return the paths written."""
+    from conformance._concurrent_suite import ConcurrentReport
+    from conformance.history import dump
+
+    written = []
+    for v in verdicts:
+        if v.failed and isinstance(v.report, ConcurrentReport):
+            folder = Path(directory)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{target.replace(':', '.')}-capacity-{v.report.scenario.capacity}.jsonl"
+            with open(folder / name, "w", encoding="utf-8") as f:
+                dump(v.report.history, f)
+            written.append(folder / name)
+    return written
 
 
 def check_history_command(path: str, search_limit: int) -> int:
@@ -78,6 +99,10 @@ def check_history_command(path: str, search_limit: int) -> int:
         if f.verdict is Verdict3.VIOLATION:
             marked.update(op.id for op in f.operations)
             marked.update(f.cycle)
+    pending = [op for op in recorded.operations if not op.returned]
+    if pending:
+        print(f"  note: {len(pending)} operation(s) never returned; whether they should have is a liveness "
+              f"question a history alone cannot settle (the run that recorded it reports hangs)")
     if len(recorded.operations) > search_limit:
         print(f"  {'linearizability':<28} not searched ({len(recorded.operations)} > --search-limit {search_limit})")
     if marked:
@@ -114,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             any_failed = True
             print()
             print(render_failures(verdicts))
+            for path in save_histories(target.name, verdicts, args.save_failures):
+                print(f"history saved: {path}  (check it again: python -m conformance check-history {path})")
             if args.hypothesis_output:
                 for v in verdicts:
                     if v.hypothesis_output:

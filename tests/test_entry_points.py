@@ -103,3 +103,23 @@ def test_plugin_usage_error(pytester: pytest.Pytester) -> None:
 def test_plugin_is_inert_without_the_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(): pass")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_check_history_on_the_golden_files() -> None:
+    legal = ROOT / "tests" / "histories" / "integrity-legal-receiver-close-discards.jsonl"
+    illegal = sorted((ROOT / "tests" / "histories").glob("integrity-illegal-*.jsonl"))[0]
+    assert legal.exists(), sorted(p.name for p in (ROOT / "tests" / "histories").iterdir())
+    ok = cli("check-history", str(legal))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = cli("check-history", str(illegal))
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "integrity                    violation" in bad.stdout
+    assert "!!" in bad.stdout  # the timeline marks the witnesses
+
+
+def test_check_history_rejects_a_malformed_file(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"format": "mpsc-history", "version": 1, "capacity": 1}\n{"id": 1, "op": "send"}\n')
+    r = cli("check-history", str(path))
+    assert r.returncode == 2
+    assert "line 2: missing key 'thread'" in r.stderr
