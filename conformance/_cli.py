@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", choices=PROFILES, default=None,
                        help="Hypothesis effort: quick (default; or $MPSC_PROFILE) or thorough")
     check.add_argument("--max-examples", type=int, default=None, metavar="N",
-                       help="override the profile's examples per capacity")
+                       help="override the profile's examples (sequential) and scenarios (concurrent) per capacity")
     check.add_argument("--save-failures", default="mpsc-failures", metavar="DIR",
                        help="where a failing concurrent run's history is written (JSON lines; "
                        "default ./mpsc-failures)")

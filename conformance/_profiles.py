@@ -53,7 +53,9 @@ def default_profile() -> str:
 
 def concurrent_settings(name: str, **overrides: object) -> settings:
     """Settings for the concurrent suite under a profile: fewer, costlier examples."""
-    return profile_settings(name, max_examples=_CONCURRENT_EXAMPLES[name], **overrides)
+    if name not in _CONCURRENT_EXAMPLES:
+        raise ValueError(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}")
+    return profile_settings(name, **{"max_examples": _CONCURRENT_EXAMPLES[name], **overrides})
 
 
 def profile_settings(name: str, **overrides: object) -> settings:

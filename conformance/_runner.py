@@ -64,7 +64,8 @@ def run(target: Target, capacities: Sequence[int | None] = DEFAULT_CAPACITIES, *
             verdicts.append(Verdict(f"concurrent, capacity {capacity!r}", Status.SKIPPED,
                                     problems=("the sequential suite already fails at this capacity",)))
         else:
-            verdicts.append(run_concurrent_check(target, capacity, profile=profile))
+            overrides = {} if max_examples is None else {"max_examples": max_examples}
+            verdicts.append(run_concurrent_check(target, capacity, profile=profile, **overrides))
     return verdicts
 
 

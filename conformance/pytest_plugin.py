@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="capacity to test (repeatable): None, 0 or k > 0; default: None 0 1 2 5")
     group.addoption("--channel-profile", choices=PROFILES, default=None,
                     help="Hypothesis effort for the suite: quick (default, or $MPSC_PROFILE) or thorough")
+    group.addoption("--channel-max-examples", type=int, default=None, metavar="N",
+                    help="override the profile's examples (sequential) and scenarios (concurrent) per capacity")
 
 
 def _capacities(raw: list[str]) -> tuple[int | None, ...]:
@@ -53,27 +55,31 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = config.getoption("channel_profile") or default_profile()
     except (TargetError, ValueError) as exc:
         raise pytest.UsageError(f"--channel-impl: {exc}") from exc
-    config.stash[_KEY] = (targets, _capacities(config.getoption("channel_capacity")), profile)
+    examples = config.getoption("channel_max_examples")
+    if examples is not None and examples < 1:
+        raise pytest.UsageError("--channel-max-examples must be at least 1")
+    config.stash[_KEY] = (targets, _capacities(config.getoption("channel_capacity")), profile, examples)
 
 
-_KEY = pytest.StashKey[tuple[list[Target], tuple[int | None, ...], str]]()
+_KEY = pytest.StashKey[tuple[list[Target], tuple[int | None, ...], str, "int | None"]]()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     if _KEY not in config.stash:
         return
-    targets, capacities, profile = config.stash[_KEY]
+    targets, capacities, profile, examples = config.stash[_KEY]
     for target in targets:
         items.append(ConformanceItem.from_parent(
             session, name=f"conformance[{target.name}-arguments]", target=target,
-            capacity=None, profile=profile, arguments=capacities))
+            capacity=None, profile=profile, arguments=capacities, max_examples=examples))
         for concurrent in (False, True):
             for capacity in capacities:
                 kind = "concurrent" if concurrent else "sequential"
                 items.append(ConformanceItem.from_parent(
                     session, name=f"conformance[{target.name}-{kind}-capacity={capacity!r}]", target=target,
-                    capacity=capacity, profile=profile, arguments=None, concurrent=concurrent))
+                    capacity=capacity, profile=profile, arguments=None, concurrent=concurrent,
+                    max_examples=examples))
 
 
 class ConformanceFailure(Exception):
@@ -84,9 +90,11 @@ class ConformanceItem(pytest.Item):
     """One check of the suite as a pytest test."""
 
     def __init__(self, *, target: Target, capacity: int | None, profile: str,
-                 arguments: tuple[int | None, ...] | None, concurrent: bool = False, **kwargs: Any) -> None:
+                 arguments: tuple[int | None, ...] | None, concurrent: bool = False,
+                 max_examples: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.concurrent = concurrent
+        self.max_examples = max_examples
         self.target = target
         self.capacity = capacity
         self.profile = profile
@@ -97,9 +105,11 @@ class ConformanceItem(pytest.Item):
         if self.arguments is not None:
             verdict = check_arguments(self.target, self.arguments)
         elif self.concurrent:
-            verdict = run_concurrent_check(self.target, self.capacity, profile=self.profile)
+            overrides = {} if self.max_examples is None else {"max_examples": self.max_examples}
+            verdict = run_concurrent_check(self.target, self.capacity, profile=self.profile, **overrides)
         else:
-            verdict = run_sequential(self.target, self.capacity, profile=self.profile)
+            verdict = run_sequential(self.target, self.capacity, profile=self.profile,
+                                     max_examples=self.max_examples)
         if verdict.status is Status.NOT_OFFERED:
             pytest.skip(f"{self.target.name} does not offer capacity {self.capacity!r}")
         if verdict.failed:

@@ -80,7 +80,7 @@ def test_plugin_runs_the_suite_in_another_project(pytester: pytest.Pytester) -> 
     pytester.syspathinsert(FIXTURES)
     result = pytester.runpytest_subprocess(
         "--channel-impl", "impls.queue_based:channel", "--channel-capacity", "None",
-        "--channel-capacity", "0", "-p", "no:cacheprovider")
+        "--channel-capacity", "0", "--channel-max-examples", "15", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, skipped=2)  # arguments, both suites at None; 0 is not offered
 
 
