@@ -82,12 +82,12 @@ def test_bundled_implementation_passes_the_concurrent_suite(name: str, capacity:
 
 def test_a_bug_only_concurrency_shows_is_found_and_explained() -> None:
     """A lost wake-up (check the buffer, drop the lock, then wait) never shows in the
-    sequential suite; the concurrent one finds it, thanks to preemption points inside the
-    implementation, and reports the blocked threads."""
+    sequential suite; the concurrent one finds it (preemption points inside the implementation
+    make that likely; a lucky switch may find it without them) and reports the blocked threads."""
     target = load("broken_channels:lost_wakeup")
     assert run_sequential(target, 1, profile=conformance.QUICK, max_examples=30).status is Status.PASSED
     verdict = run_concurrent_check(target, 1, profile=conformance.QUICK)
     assert verdict.status is Status.FAILED and verdict.report is not None
     text = verdict.report.render()
     assert "blocked for good" in text and "thread consumer: recv" in text
-    assert "Reproduced in" in text and "preemption: p=" in text
+    assert "Reproduced in" in text
