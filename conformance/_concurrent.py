@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from types import FrameType
 from typing import Any
@@ -201,7 +201,7 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
         # Provisional number: the clone op's own id, unique without coordination; the
         # history renumbers clones 1, 2, ... in the order they responded.
         provisional = rec.ops[-1].id
-        rec.ops[-1] = _with_result(rec.ops[-1], provisional)
+        rec.ops[-1] = replace(rec.ops[-1], result=provisional)
         return new, provisional
 
     # Each producer's first handle is cloned by main before the start, as in the seed program.
@@ -356,10 +356,6 @@ def _drain(rec: _Recorder, rx: Any) -> None:
             return
 
 
-def _with_result(op: Operation, result: int) -> Operation:
-    return Operation(op.id, op.thread, op.kind, op.invoke, op.respond, op.status, op.handle, op.value, result)
-
-
 def _renumber_clones(ops: list[Operation]) -> list[Operation]:
     """Clones were numbered provisionally by their op ids; number them 1, 2, ... in the
     order they responded, as a reader of the history expects."""
@@ -367,10 +363,9 @@ def _renumber_clones(ops: list[Operation]) -> list[Operation]:
                     key=lambda o: (o.end, o.id))
     mapping = {op.result: n for n, op in enumerate(clones, 1)}
     mapping[0] = 0
-    out = []
-    for op in ops:
-        handle = mapping.get(op.handle, op.handle) if op.handle is not None else None
-        result = mapping.get(op.result, op.result) if op.kind is Kind.CLONE else op.result
-        out.append(Operation(op.id, op.thread, op.kind, op.invoke, op.respond, op.status, handle, op.value, result))
-    return out
+    return [
+        replace(op, handle=None if op.handle is None else mapping.get(op.handle, op.handle),
+                result=mapping.get(op.result, op.result) if op.kind is Kind.CLONE else op.result)
+        for op in ops
+    ]
 

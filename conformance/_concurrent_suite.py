@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import given, settings
@@ -134,8 +134,6 @@ class _Seen:
     best: ConcurrentReport | None = None
     examples: int = 0
     runs: int = 0
-    unknown: int = 0
-    histories: list[History] = field(default_factory=list)
 
 
 def _judge(target: str, scenario: Scenario, run: Run) -> ConcurrentReport | None:

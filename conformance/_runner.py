@@ -122,7 +122,7 @@ _BAD_CAPACITIES: tuple[tuple[object, type[Exception]], ...] = (
 )
 
 
-def check_arguments(target: Target, capacities: Sequence[int | None] | Iterable[int | None]) -> Verdict:
+def check_arguments(target: Target, capacities: Iterable[int | None]) -> Verdict:
     """``channel(capacity)`` refuses bad capacities (ValueError/TypeError) and those it does
     not offer (ValueError), instead of building a channel that misbehaves later."""
     start = time.monotonic()

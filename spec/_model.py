@@ -199,7 +199,6 @@ class Cancel:
     ticket: int
 
 
-SendOp = Union[Send, SendTimeout, TrySend]
 BlockingOp = Union[Send, SendTimeout, Recv, RecvTimeout]
 Op = Union[
     Send,
