@@ -20,8 +20,7 @@ from conformance._profiles import PROFILES, QUICK, THOROUGH, default_profile, pr
 from conformance._render import render_failures, render_summary
 from conformance._runner import DEFAULT_CAPACITIES, Status, Verdict, run
 from conformance._sequential import NonConformance, Report, sequential_machine
-from conformance._target import BUNDLED, Target, TargetError, load
-from spec import ALL_CAPACITIES
+from conformance._target import BUNDLED, Target, TargetError, load, make_target
 
 __all__ = [
     "BUNDLED",
@@ -57,7 +56,7 @@ def check(factory: Callable[..., Any] | str, capacities: Iterable[int | None] = 
         target = load(factory)
     else:
         name = f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', repr(factory))}"
-        target = Target(name, factory, getattr(factory, "capacities", ALL_CAPACITIES))
+        target = make_target(name, factory, probe=False)
     return run(target, tuple(capacities), profile=profile or default_profile(), max_examples=max_examples)
 
 

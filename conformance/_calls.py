@@ -97,6 +97,9 @@ class Worker:
                 return
             slot.result = observe(call, shape)
             slot.done.set()
+            # Hold nothing between calls: the last call's closure and result would keep its
+            # value alive and fail the no-reference check (rule 9) on the channel's behalf.
+            del call, shape, slot
 
     def call(self, call: Callable[[], object], shape: Shape, deadline: float) -> Observed:
         """Run ``call``; :class:`Hung` if it has not returned after ``deadline`` seconds.

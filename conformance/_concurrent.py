@@ -9,7 +9,8 @@ interleaves threads, while explicit yields do.
 
 Every scenario terminates for a correct channel: producers close every handle they hold,
 and the consumer ends by iterating until disconnection or by closing the receiver, which
-wakes every blocked sender.  So a run that does not finish within its bound is a liveness
+wakes every blocked sender (or, for a channel offering neither, by receiving exactly what was
+delivered: :data:`COUNTED`).  So a run that does not finish within its bound is a liveness
 failure of the channel (a lost wake-up, a deadlock), reported with each blocked thread's
 call and the history so far; its threads are abandoned as daemons.
 
@@ -36,7 +37,7 @@ import hypothesis
 from conformance.history import History, Kind, Operation, Status
 from spec import ChannelError, Disconnected, ErrorKind
 
-__all__ = ["Crash", "Run", "Scenario", "Step", "run_scenario"]
+__all__ = ["COUNTED", "ITERATE", "Crash", "Run", "Scenario", "Step", "run_scenario"]
 
 _STATUS = {
     ErrorKind.DISCONNECTED: Status.DISCONNECTED,
@@ -52,6 +53,12 @@ pauses interleave the threads' *calls*; a tiny switch interval also interleaves 
 the implementation's code, where lost wake-ups and check-then-act races live."""
 
 ITERATE = "iterate"  # consumer step: recv until Disconnected, each next() recorded as a recv
+COUNTED = "counted"
+"""Consumer ending for a channel that can neither disconnect nor close its receiver (OCaml's
+``Event``): ``recv`` exactly as many messages as the producers delivered.  The consumer calls
+``recv`` only when a message is certain to come (a send has returned and its message is
+not yet received, or a plain ``send``, which cannot fail here, is in progress), so it never
+waits on an empty channel; it stops when every producer has finished and all is received."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Scenario:
     closer_pause: int | None = None
     preempt: float = 0.0  # probability of a yield at each line of the code under test
     seed: int = 0
+    close_original: bool = True  # False keeps handle 0 open: for a channel that never disconnects
 
     @property
     def size(self) -> int:
@@ -206,12 +214,14 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
 
     # Each producer's first handle is cloned by main before the start, as in the seed program.
     starts = [clone(main, tx0, 0) for _ in scenario.producers]
+    tally = _Tally(len(scenario.producers))
     barrier = threading.Barrier(len(scenario.producers) + 2 + (scenario.closer_pause is not None))  # + main
     threads: list[threading.Thread] = []
 
     def producer(index: int, script: tuple[Step, ...], rec: _Recorder) -> None:
         start = starts[index]
         handles = [start] if start is not None else []
+        closed: set[int] = set()
         sent = 0
         barrier.wait()
         try:
@@ -224,18 +234,24 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
                     sent += 1
                     value = f"p{index}-{sent}"
                     kind = Kind(step.kind)
-                    rec.call(kind, _send_call(kind, tx, value, step.timeout), handle=number, value=value,
-                             text=f"tx{number}.{kind.value}({value!r})")
+                    certain = kind is Kind.SEND and number not in closed  # a send on a closed handle fails
+                    tally.sending(certain)
+                    status, _ = rec.call(kind, _send_call(kind, tx, value, step.timeout), handle=number,
+                                         value=value, text=f"tx{number}.{kind.value}({value!r})")
+                    tally.sent(certain, status is Status.OK)
                 elif step.kind is Kind.CLONE:
                     made = clone(rec, tx, number)
                     if made is not None:
                         handles.append(made)
                 elif step.kind is Kind.CLOSE_SENDER:
+                    closed.add(number)
                     rec.call(Kind.CLOSE_SENDER, tx.close, handle=number, text=f"tx{number}.close()")
             for tx, number in handles:  # every scenario ends with this producer's handles closed
                 rec.call(Kind.CLOSE_SENDER, tx.close, handle=number, text=f"tx{number}.close()")
         except _Stop:
             return
+        finally:
+            tally.finished()
 
     def consumer(rec: _Recorder) -> None:
         barrier.wait()
@@ -244,13 +260,15 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
                 _pause(step.pause)
                 if step.kind == ITERATE:
                     _iterate(rec, rx)
+                elif step.kind == COUNTED:
+                    _counted(rec, rx, tally)
                 elif step.kind is Kind.RECV:
-                    rec.call(Kind.RECV, rx.recv, text="rx.recv()")
+                    tally.received(rec.call(Kind.RECV, rx.recv, text="rx.recv()")[0])
                 elif step.kind is Kind.RECV_TIMEOUT:
-                    rec.call(Kind.RECV_TIMEOUT, partial(rx.recv, timeout=step.timeout),
-                             text=f"rx.recv(timeout={step.timeout})")
+                    tally.received(rec.call(Kind.RECV_TIMEOUT, partial(rx.recv, timeout=step.timeout),
+                                            text=f"rx.recv(timeout={step.timeout})")[0])
                 elif step.kind is Kind.TRY_RECV:
-                    rec.call(Kind.TRY_RECV, rx.try_recv, text="rx.try_recv()")
+                    tally.received(rec.call(Kind.TRY_RECV, rx.try_recv, text="rx.try_recv()")[0])
                 elif step.kind is Kind.CLOSE_RECEIVER:
                     rec.call(Kind.CLOSE_RECEIVER, rx.close, text="rx.close()")
         except _Stop:
@@ -302,7 +320,7 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
             barrier.wait(timeout=bound)
         except threading.BrokenBarrierError:
             pass
-        if scenario.closer_pause is None:
+        if scenario.closer_pause is None and scenario.close_original:
             try:
                 main.call(Kind.CLOSE_SENDER, tx0.close, handle=0, text="tx0.close()")
             except _Stop:
@@ -314,7 +332,7 @@ def run_scenario(factory: Callable[..., Any], scenario: Scenario, *, bound: floa
     finally:
         sys.setswitchinterval(previous_interval)
     blocked = [] if crashed.is_set() else [r.current for r in recorders if r.current is not None]
-    if not blocked and not crashed.is_set():
+    if not blocked and not crashed.is_set() and not (scenario.consumer and scenario.consumer[-1].kind == COUNTED):
         _drain(main, rx)
     ops = [op for r in recorders for op in r.ops] + blocked
     crashes = [c for r in recorders for c in r.crashes]
@@ -343,6 +361,56 @@ def _iterate(rec: _Recorder, rx: Any) -> None:
         status, _ = rec.call(Kind.RECV, step, text="next(iter(rx))")
         if status is not Status.OK:
             return
+
+
+class _Tally:
+    """What the :data:`COUNTED` ending needs to know: messages certainly on their way."""
+
+    def __init__(self, producers: int) -> None:
+        self._lock = threading.Lock()
+        self.delivered = 0  # sends that returned OK
+        self.plain_sends = 0  # plain sends in progress: each will deliver
+        self.taken = 0
+        self.running = producers
+
+    def sending(self, certain: bool) -> None:
+        """A send begins; ``certain``: it will deliver (a plain send on an open handle of a
+        channel that neither disconnects nor closes its receiver)."""
+        if certain:
+            with self._lock:
+                self.plain_sends += 1
+
+    def sent(self, certain: bool, ok: bool) -> None:
+        with self._lock:  # count the delivery before forgetting the send: never a dip
+            self.delivered += ok
+            self.plain_sends -= certain
+
+    def received(self, status: Status) -> None:
+        if status is Status.OK:
+            self.taken += 1  # only the consumer thread writes this
+
+    def finished(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+    def state(self) -> tuple[bool, bool]:
+        """(a message is certainly coming, everything is over)."""
+        with self._lock:
+            coming = self.delivered + self.plain_sends > self.taken
+            return coming, self.running == 0 and not coming
+
+
+def _counted(rec: _Recorder, rx: Any, tally: _Tally) -> None:
+    """The :data:`COUNTED` ending: receive until every delivered message is taken."""
+    while True:
+        coming, over = tally.state()
+        if over:
+            return
+        if coming:
+            status, _ = rec.call(Kind.RECV, rx.recv, text="rx.recv()")
+            tally.received(status)
+        else:
+            time.sleep(0)
 
 
 def _drain(rec: _Recorder, rx: Any) -> None:

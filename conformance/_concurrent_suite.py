@@ -14,17 +14,19 @@ import contextlib
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance._checks import check_patterns
-from conformance._concurrent import ITERATE, Crash, Run, Scenario, Step, run_scenario
+from conformance._concurrent import COUNTED, ITERATE, Crash, Run, Scenario, Step, run_scenario
 from conformance._evidence import Finding, Verdict3
 from conformance._linearizability import check_linearizable
 from conformance._timeline import describe, render_timeline
 from conformance.history import History, Kind
+from spec import EVERYTHING, Feature, Offers
 
 __all__ = ["ConcurrentReport", "check_history", "describe_scenario", "run_concurrent", "scenarios"]
 
@@ -49,33 +51,57 @@ _PAUSE = st.sampled_from([0, 0, 0, 1, 1, 2, 10])
 _TIMEOUT = st.sampled_from([0, 0.0005, 0.002, 0.05])
 
 
-def _producer_steps() -> st.SearchStrategy[Step]:
-    send = st.builds(Step, st.sampled_from([Kind.SEND, Kind.SEND, Kind.TRY_SEND, Kind.SEND_TIMEOUT]),
+# Which optional feature each scripted call needs (spec.Offers.missing removes it).  A plain
+# scripted recv needs disconnection: without it, a recv after the last send waits forever.
+_NEEDS = {Kind.TRY_SEND: Feature.TRY_SEND, Kind.SEND_TIMEOUT: Feature.SEND_TIMEOUT, Kind.CLONE: Feature.CLONE,
+          Kind.TRY_RECV: Feature.TRY_RECV, Kind.RECV_TIMEOUT: Feature.RECV_TIMEOUT,
+          Kind.CLOSE_RECEIVER: Feature.CLOSE_RECEIVER, ITERATE: Feature.DISCONNECT, Kind.RECV: Feature.DISCONNECT}
+
+
+def _offered(kinds: list[Kind | str], offers: Offers) -> list[Kind | str]:
+    return [k for k in kinds if k not in _NEEDS or offers.has(_NEEDS[k])]
+
+
+def _producer_steps(offers: Offers) -> st.SearchStrategy[Step]:
+    send = st.builds(Step, st.sampled_from(_offered([Kind.SEND, Kind.SEND, Kind.TRY_SEND, Kind.SEND_TIMEOUT], offers)),
                      timeout=_TIMEOUT, pause=_PAUSE)
-    other = st.builds(Step, st.sampled_from([Kind.CLONE, Kind.CLOSE_SENDER]), pause=_PAUSE)
+    other = st.builds(Step, st.sampled_from(_offered([Kind.CLONE, Kind.CLOSE_SENDER], offers)), pause=_PAUSE)
     return st.one_of(send, send, send, other)
 
 
-def _consumer_steps() -> st.SearchStrategy[Step]:
-    return st.builds(Step, st.sampled_from([Kind.RECV, Kind.TRY_RECV, Kind.RECV_TIMEOUT]),
-                     timeout=_TIMEOUT, pause=_PAUSE)
+def _consumer_steps(offers: Offers) -> st.SearchStrategy[Step]:
+    kinds = _offered([Kind.RECV, Kind.TRY_RECV, Kind.RECV_TIMEOUT], offers)
+    if not kinds:
+        return st.nothing()
+    return st.builds(Step, st.sampled_from(kinds), timeout=_TIMEOUT, pause=_PAUSE)
+
+
+def concurrent_unsupported(offers: Offers) -> str | None:
+    """Why the concurrent suite cannot run against this declaration, or None."""
+    if not offers.has(Feature.CLONE):
+        return "the concurrent scenarios give each producer its own clone, and clone() is not offered"
+    return None
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, capacity: int | None, max_producers: int = 4, max_steps: int = 8) -> Scenario:
+def scenarios(draw: st.DrawFn, capacity: int | None, max_producers: int = 4, max_steps: int = 8,
+              offers: Offers = EVERYTHING) -> Scenario:
     """1 to ``max_producers`` producer scripts, a consumer script ending in iteration to
     disconnection (or, sometimes, a receiver close), sometimes a closer thread, and often
-    random preemption points inside the code under test."""
-    producers = draw(st.lists(st.lists(_producer_steps(), min_size=1, max_size=max_steps).map(tuple),
+    random preemption points inside the code under test.  Only what ``offers`` offers is
+    scripted; a channel that can neither disconnect nor close its receiver ends with the
+    consumer receiving exactly what was sent (:data:`COUNTED`)."""
+    producers = draw(st.lists(st.lists(_producer_steps(offers), min_size=1, max_size=max_steps).map(tuple),
                               min_size=1, max_size=max_producers))
-    consumer = draw(st.lists(_consumer_steps(), max_size=max_steps))
-    endings: list[Kind | str] = [ITERATE, ITERATE, ITERATE, Kind.CLOSE_RECEIVER]
+    consumer = draw(st.lists(_consumer_steps(offers), max_size=max_steps))
+    endings = _offered([ITERATE, ITERATE, ITERATE, Kind.CLOSE_RECEIVER], offers) or [COUNTED]
     ending = draw(st.sampled_from(endings))
     consumer.append(Step(ending, pause=draw(_PAUSE)))
-    closer = draw(st.one_of(st.none(), _PAUSE))
+    disconnects = offers.has(Feature.DISCONNECT)  # else handle 0 stays open: nothing ever disconnects
+    closer = draw(st.one_of(st.none(), _PAUSE)) if disconnects else None
     preempt = draw(st.sampled_from([0.0, 0.02, 0.05, 0.2]))
     seed = draw(st.integers(0, 2**32 - 1)) if preempt else 0
-    return Scenario(capacity, tuple(producers), tuple(consumer), closer, preempt, seed)
+    return Scenario(capacity, tuple(producers), tuple(consumer), closer, preempt, seed, close_original=disconnects)
 
 
 # -- running -----------------------------------------------------------------------------
@@ -146,24 +172,26 @@ def _judge(target: str, scenario: Scenario, run: Run) -> ConcurrentReport | None
 
 def run_concurrent(factory: Callable[..., Any], capacity: int | None, *, target: str,
                    hypothesis_settings: settings, bound: float = BOUND,
-                   runs_per_example: int = RUNS_PER_EXAMPLE) -> tuple[ConcurrentReport | None, _Seen]:
+                   runs_per_example: int = RUNS_PER_EXAMPLE,
+                   offers: Offers = EVERYTHING) -> tuple[ConcurrentReport | None, _Seen]:
     """Generate and run scenarios; return the smallest confirmed failure, or None."""
     seen = _Seen()
     bounds = [bound]
+    run_one = _scenario_runner(offers)
 
     @settings(hypothesis_settings)
-    @given(scenarios(capacity))
+    @given(scenarios(capacity, offers=offers))
     def test(scenario: Scenario) -> None:
         seen.examples += 1
         for _ in range(runs_per_example):
             seen.runs += 1
-            run = run_scenario(factory, scenario, bound=bounds[0], target=target)
+            run = run_one(factory, scenario, bound=bounds[0], target=target)
             report = _judge(target, scenario, run)
             if report is not None:
                 if run.hung:
                     bounds[0] = min(bounds[0], RECHECK_BOUND)
                 if seen.best is None or scenario.size < seen.best.scenario.size:
-                    seen.best = _confirm(factory, scenario, report, bounds[0], target)
+                    seen.best = _confirm(factory, scenario, report, bounds[0], target, run_one)
                 raise AssertionError(report.headline())
 
     chatter = io.StringIO()
@@ -172,12 +200,27 @@ def run_concurrent(factory: Callable[..., Any], capacity: int | None, *, target:
     return seen.best, seen
 
 
+# -- async implementations (conformance._async) ------------------------------------------------
+
+
+def _scenario_runner(offers: Offers) -> Callable[..., Run]:
+    """Threads for the sync contract; tasks of one event loop for an async implementation."""
+    if offers.runtime == "threads":
+        return run_scenario
+    from conformance._async import run_scenario_async
+
+    return partial(run_scenario_async, runtime=offers.runtime)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 def _confirm(factory: Callable[..., Any], scenario: Scenario, first: ConcurrentReport,
-             bound: float, target: str) -> ConcurrentReport:
+             bound: float, target: str, run_one: Callable[..., Run] = run_scenario) -> ConcurrentReport:
     """Re-run a failing scenario to say how reliably it fails."""
     hits = 1
     for _ in range(CONFIRMATIONS - 1):
-        run = run_scenario(factory, scenario, bound=bound, target=target)
+        run = run_one(factory, scenario, bound=bound, target=target)
         if _judge(target, scenario, run) is not None:
             hits += 1
     return ConcurrentReport(first.target, first.scenario, first.history, first.findings, first.crashes,
@@ -192,6 +235,8 @@ def describe_scenario(scenario: Scenario) -> Sequence[str]:
     out.append("consumer: " + ", ".join(_step_text(s) for s in scenario.consumer))
     if scenario.closer_pause is not None:
         out.append(f"closer: tx0.close() after pause {scenario.closer_pause}")
+    elif not scenario.close_original:
+        out.append("tx0 stays open (the channel never disconnects)")
     if scenario.preempt:
         out.append(f"preemption: p={scenario.preempt} per line of the code under test, seed {scenario.seed}")
     return out

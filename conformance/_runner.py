@@ -17,10 +17,10 @@ from typing import Any
 
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance._concurrent_suite import ConcurrentReport, run_concurrent
+from conformance._concurrent_suite import ConcurrentReport, concurrent_unsupported, run_concurrent
 from conformance._profiles import concurrent_settings, profile_settings
 from conformance._sequential import NonConformance, Report, sequential_machine
-from conformance._target import Target
+from conformance._target import Target, callable_factory
 
 __all__ = ["DEFAULT_CAPACITIES", "Status", "Verdict", "check_arguments", "run", "run_concurrent_check",
            "run_sequential"]
@@ -74,9 +74,13 @@ def run_concurrent_check(target: Target, capacity: int | None, *, profile: str, 
     name = f"concurrent, capacity {capacity!r}"
     if not target.offers(capacity):
         return Verdict(name, Status.NOT_OFFERED)
+    unsupported = concurrent_unsupported(target.declared)
+    if unsupported:
+        return Verdict(name, Status.NOT_OFFERED, problems=(unsupported,))
     start = time.monotonic()
     report, seen = run_concurrent(target.factory, capacity, target=target.name,
-                                  hypothesis_settings=concurrent_settings(profile, **settings_overrides))
+                                  hypothesis_settings=concurrent_settings(profile, **settings_overrides),
+                                  offers=target.declared)
     status = Status.FAILED if report is not None else Status.PASSED
     return Verdict(name, status, time.monotonic() - start, seen.examples, report)
 
@@ -88,7 +92,7 @@ def run_sequential(target: Target, capacity: int | None, *, profile: str,
     name = f"sequential, capacity {capacity!r}"
     if not target.offers(capacity):
         return Verdict(name, Status.NOT_OFFERED)
-    machine = sequential_machine(target.factory, capacity, target.name)
+    machine = sequential_machine(callable_factory(target), capacity, target.name, target.declared)
     runs = [0]
     original_init = machine.__init__
 
@@ -131,7 +135,7 @@ def check_arguments(target: Target, capacities: Iterable[int | None]) -> Verdict
     for capacity, expected in cases:
         what = f"{target.name}({capacity!r})"
         try:
-            pair = target.factory(capacity)
+            pair = callable_factory(target)(capacity)
         except expected:
             continue
         except Exception as exc:

@@ -38,8 +38,10 @@ from spec import (
     Done,
     ErrorKind,
     Failed,
+    Feature,
     Got,
     NewSender,
+    Offers,
     Op,
     Outcome,
     Recv,
@@ -55,6 +57,7 @@ from spec import (
     TrySend,
     can_complete,
     initial,
+    offers_of,
     step,
 )
 
@@ -159,6 +162,7 @@ class _Machine(RuleBasedStateMachine):
     factory: ClassVar[Callable[..., Any]]
     capacity: ClassVar[int | None]
     target: ClassVar[str]
+    offers: ClassVar[Offers] = Offers()  # what is not offered is never called
     deadline: ClassVar[float] = DEADLINE  # lowered for the whole class once a hang is seen
 
     def __init__(self) -> None:
@@ -286,12 +290,32 @@ class _Machine(RuleBasedStateMachine):
     def _handle(self, h: int) -> int:
         return h % self.model.next_handle
 
+    def _may_close(self, h: int | None) -> bool:
+        """Whether closing sender ``h`` (None: the receiver) is something the implementation
+        offers now: its receiver close, disconnection (closing the last open sender), and
+        closing a handle while the background call is blocked through it."""
+        if h is None:
+            if not self.offers.has(Feature.CLOSE_RECEIVER):
+                return False
+        elif not self.offers.has(Feature.DISCONNECT) and self.model.senders == frozenset({h}):
+            return False
+        if self.bg is not None and not self.offers.has(Feature.CLOSE_WHILE_BLOCKED):
+            waiter = next((w for w in self.model.waiters if w.ticket == self.bg.ticket), None)
+            through = getattr(waiter.op, "handle", None) if waiter is not None and h is not None else None
+            if waiter is not None and (through == h if h is not None else isinstance(waiter.op, (Recv, RecvTimeout))):
+                return False
+        return True
+
     # -- senders -----------------------------------------------------------------------
 
     @rule(h=st.integers(0, 7), kind=st.sampled_from(VALUE_KINDS),
           timeout=st.sampled_from(COMPLETING_TIMEOUTS), expiring=st.sampled_from(EXPIRING_TIMEOUTS))
     def send(self, h: int, kind: str, timeout: float | None, expiring: float) -> None:
         h = self._handle(h)
+        if not self.offers.has(Feature.SEND_TIMEOUT):
+            if not can_complete(self.model, Send(h, -1)):
+                return  # it would block, and without a timeout nothing here could end it
+            timeout = None
         token = self._new_value(kind)
         tx, v, name = self.senders[h], self.objects[token], self.names[token]
         op: Op = Send(h, token) if timeout is None else SendTimeout(h, token)
@@ -302,6 +326,8 @@ class _Machine(RuleBasedStateMachine):
 
     @rule(h=st.integers(0, 7), kind=st.sampled_from(VALUE_KINDS))
     def try_send(self, h: int, kind: str) -> None:
+        if not self.offers.has(Feature.TRY_SEND):
+            return
         h = self._handle(h)
         token = self._new_value(kind)
         tx, v = self.senders[h], self.objects[token]
@@ -310,6 +336,8 @@ class _Machine(RuleBasedStateMachine):
 
     @rule(h=st.integers(0, 7))
     def clone(self, h: int) -> None:
+        if not self.offers.has(Feature.CLONE):
+            return
         h = self._handle(h)
         tx = self.senders[h]
         t = step(self.model, Clone(h))
@@ -330,6 +358,8 @@ class _Machine(RuleBasedStateMachine):
     @rule(h=st.integers(0, 7), with_statement=st.booleans())
     def close_sender(self, h: int, with_statement: bool) -> None:
         h = self._handle(h)
+        if not self._may_close(h):
+            return
         tx = self.senders[h]
         if with_statement:
             self._run_simple(CloseSender(h), lambda: tx.__exit__(None, None, None), Shape.UNIT,
@@ -341,6 +371,10 @@ class _Machine(RuleBasedStateMachine):
 
     @rule(timeout=st.sampled_from(COMPLETING_TIMEOUTS), expiring=st.sampled_from(EXPIRING_TIMEOUTS))
     def recv(self, timeout: float | None, expiring: float) -> None:
+        if not self.offers.has(Feature.RECV_TIMEOUT):
+            if not can_complete(self.model, Recv()):
+                return
+            timeout = None
         rx = self.rx
         op: Op = Recv() if timeout is None else RecvTimeout()
         self._run_blocking(
@@ -349,6 +383,8 @@ class _Machine(RuleBasedStateMachine):
 
     @rule()
     def try_recv(self) -> None:
+        if not self.offers.has(Feature.TRY_RECV):
+            return
         self._run_simple(TryRecv(), self.rx.try_recv, Shape.VALUE, "rx.try_recv()",
                          retry_if=ErrorKind.EMPTY)
 
@@ -356,7 +392,7 @@ class _Machine(RuleBasedStateMachine):
     def close_receiver(self, with_statement: bool, now: int = 0) -> None:
         """Acts one time in four: a closed receiver ends most of what is worth testing, so
         as an ordinary rule it would end most runs early.  Shrinking goes to ``now=0``."""
-        if now:
+        if now or not self._may_close(None):
             return
         rx = self.rx
         if with_statement:
@@ -365,7 +401,7 @@ class _Machine(RuleBasedStateMachine):
         else:
             self._run_simple(CloseReceiver(), rx.close, Shape.UNIT, "rx.close()")
 
-    @precondition(lambda self: self.bg is None)
+    @precondition(lambda self: self.bg is None and self.offers.has(Feature.TRY_RECV))
     @rule()
     def try_iter(self) -> None:
         """``list(rx.try_iter())``: what is there now, then stop (on Empty or Disconnected)."""
@@ -412,6 +448,8 @@ class _Machine(RuleBasedStateMachine):
     @rule(h=st.integers(0, 7), kind=st.sampled_from(VALUE_KINDS), timeout=st.sampled_from(COMPLETING_TIMEOUTS))
     def background_send(self, h: int, kind: str, timeout: float | None) -> None:
         h = self._handle(h)
+        if not self.offers.has(Feature.SEND_TIMEOUT):
+            timeout = None
         op: Op = Send(h, -1) if timeout is None else SendTimeout(h, -1)
         if can_complete(self.model, op):
             return  # it would not block: nothing to test in the background
@@ -425,6 +463,8 @@ class _Machine(RuleBasedStateMachine):
     @precondition(lambda self: self.bg is None)
     @rule(timeout=st.sampled_from(COMPLETING_TIMEOUTS))
     def background_recv(self, timeout: float | None) -> None:
+        if not self.offers.has(Feature.RECV_TIMEOUT):
+            timeout = None
         op: Op = Recv() if timeout is None else RecvTimeout()
         if can_complete(self.model, op):
             return
@@ -483,6 +523,8 @@ class _Machine(RuleBasedStateMachine):
     @rule(h=st.integers(0, 7), on_sender=st.booleans(), bad=st.sampled_from(BAD_TIMEOUTS))
     def bad_timeout(self, h: int, on_sender: bool, bad: float) -> None:
         """A negative or NaN timeout is a ValueError, raised before anything happens."""
+        if not self.offers.has(Feature.SEND_TIMEOUT if on_sender else Feature.RECV_TIMEOUT):
+            return
         if on_sender:
             h = self._handle(h)
             token = self._new_value("payload")
@@ -648,10 +690,13 @@ def _hang_detail(state: State, t: Transition) -> str:
     )
 
 
-def sequential_machine(factory: Callable[..., Any], capacity: int | None, target: str) -> type[_Machine]:
+def sequential_machine(factory: Callable[..., Any], capacity: int | None, target: str,
+                       offers: Offers | None = None) -> type[_Machine]:
     """The state machine class for one factory and capacity.  ``target`` ("module:name")
-    is used for the import line of replay scripts.  Run it with
+    is used for the import line of replay scripts; ``offers`` (default: the factory's own
+    declaration) says what may be called.  Run it with
     ``hypothesis.stateful.run_state_machine_as_test`` or use its ``TestCase``."""
     name = f"ChannelMachine[{target}, capacity={capacity!r}]"
-    return type(name, (_Machine,), {"factory": staticmethod(factory), "capacity": capacity, "target": target})
+    return type(name, (_Machine,), {"factory": staticmethod(factory), "capacity": capacity, "target": target,
+                                    "offers": offers if offers is not None else offers_of(factory)})
 

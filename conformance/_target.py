@@ -13,9 +13,10 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
-from spec import ALL_CAPACITIES
+from spec import EVERYTHING, LibraryMissing, Offers, offers_of
 
-__all__ = ["RECEIVER_METHODS", "SENDER_METHODS", "Target", "TargetError", "load", "parse_capacity"]
+__all__ = ["RECEIVER_METHODS", "SENDER_METHODS", "Target", "TargetError", "TargetMissing", "load", "make_target",
+           "parse_capacity"]
 
 SENDER_METHODS = ("send", "try_send", "clone", "close")
 RECEIVER_METHODS = ("recv", "try_recv", "try_iter", "close", "__iter__")
@@ -31,20 +32,34 @@ class TargetError(Exception):
     """The target cannot be tested as given; the message says what to change."""
 
 
+class TargetMissing(TargetError):
+    """The target needs something this machine lacks (a third-party library, a driver's
+    toolchain): a clean *skip* naming it, never a failure."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A loaded factory and what it declares it offers."""
 
     name: str
     factory: Callable[..., Any]
-    offered: Container[object]
+    declared: Offers = EVERYTHING
+
+    @property
+    def offered(self) -> Container[object]:
+        return self.declared.capacities
 
     def offers(self, capacity: int | None) -> bool:
-        return capacity in self.offered
+        return capacity in self.declared.capacities
 
 
 def load(name: str) -> Target:
-    """Import and probe ``MODULE:FACTORY``; raise :class:`TargetError` with advice."""
+    """Import and probe ``MODULE:FACTORY`` (or ``driver:...``, a channel in another
+    language behind the driver protocol); raise :class:`TargetError` with advice."""
+    if name.startswith("driver:"):
+        from conformance._driver import load_driver_target
+
+        return make_target(*load_driver_target(name))
     module_name, sep, attr = name.partition(":")
     if not sep or not module_name or not attr:
         raise TargetError(
@@ -76,22 +91,40 @@ def load(name: str) -> Target:
             f"{name} is a {type(obj).__name__}, not a factory; expected a callable "
             f"channel(capacity) -> (sender, receiver)"
         )
-    offered = getattr(obj, "capacities", ALL_CAPACITIES)
+    return make_target(name, obj)
+
+
+def make_target(name: str, factory: Callable[..., Any], *, probe: bool = True) -> Target:
+    """Read the factory's declaration and (``probe``) call it once to check its shape."""
     try:
-        first = next(c for c in (None, 1, 0) if c in offered)
+        declared = offers_of(factory)
+    except (TypeError, ValueError) as exc:
+        raise TargetError(f"{name}: {exc}") from exc
+    try:
+        first = next(c for c in (None, 1, 0) if c in declared.capacities)
     except StopIteration:
-        raise TargetError(f"{name}.capacities offers none of None, 1 or 0; nothing to test") from None
-    except TypeError as exc:
-        raise TargetError(
-            f"{name}.capacities must support `capacity in ...` (use spec.Capacities): {exc}"
-        ) from exc
-    _probe(name, obj, first)
-    return Target(name, obj, offered)
+        raise TargetError(f"{name} offers none of None, 1 or 0; nothing to test") from None
+    target = Target(name, factory, declared)
+    if probe:
+        _probe(name, callable_factory(target), first)
+    return target
+
+
+def callable_factory(target: Target) -> Callable[..., Any]:
+    """A factory with the sync contract: the target's own, or, for an async implementation,
+    the same channels driven from threads through an event loop (``conformance._async``)."""
+    if target.declared.runtime == "threads":
+        return target.factory
+    from conformance._async import bridge
+
+    return bridge(target.factory, target.declared.runtime)
 
 
 def _probe(name: str, factory: Callable[..., Any], capacity: int | None) -> None:
     try:
         pair = factory(capacity)
+    except LibraryMissing as exc:
+        raise TargetMissing(f"skipped {name}: {exc}") from exc
     except Exception as exc:
         raise TargetError(
             f"calling {name}({capacity!r}) raised {type(exc).__name__}: {exc}; a factory "
