@@ -55,7 +55,8 @@ def check(factory: Callable[..., Any] | str, capacities: Iterable[int | None] = 
     if isinstance(factory, str):
         target = load(factory)
     else:
-        name = f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', repr(factory))}"
+        name = getattr(factory, "name", None) or \
+            f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', repr(factory))}"
         target = make_target(name, factory, probe=False)
     return run(target, tuple(capacities), profile=profile or default_profile(), max_examples=max_examples)
 

@@ -138,12 +138,21 @@ class _Pending:
 class _Script:
     """The steps so far, as Python against the implementation's own API."""
 
-    def __init__(self, target: str, capacity: int | None) -> None:
+    def __init__(self, target: str, capacity: int | None, runtime: str = "threads") -> None:
         module, _, factory = target.partition(":")
+        if module == "driver":  # a channel in another language, behind its driver
+            imports = ["from conformance._driver import channel_for", f"channel = channel_for({target!r})"]
+        elif module and factory and runtime != "threads":  # an async channel, driven through its event loop
+            imports = ["from conformance._async import bridge", f"from {module} import {factory}",
+                       f"channel = bridge({factory}, {runtime!r})"]
+        elif module and factory:
+            imports = [f"from {module} import {factory} as channel"]
+        else:
+            imports = [f"# target: {target}"]
         self.lines = [
             "from conformance.replay import Boom, Payload, Unhashable, background, expect, expect_value_error",
             "from spec import Disconnected, Empty, Full, HandleClosed, Timeout",
-            f"from {module} import {factory} as channel" if module and factory else f"# target: {target}",
+            *imports,
             "",
             f"tx0, rx = channel({capacity!r})",
         ]
@@ -168,7 +177,7 @@ class _Machine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.worker = Worker(f"conformance-{self.target}")
-        self.script = _Script(self.target, self.capacity)
+        self.script = _Script(self.target, self.capacity, self.offers.runtime)
         self.model: State = initial(self.capacity)
         self.hung = False
         self.failed = False
