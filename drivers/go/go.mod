@@ -1,0 +1,3 @@
+module mpsc-driver-go
+
+go 1.19
