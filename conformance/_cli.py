@@ -10,7 +10,7 @@ from pathlib import Path
 from conformance._profiles import PROFILES, default_profile
 from conformance._render import render_failures, render_summary
 from conformance._runner import DEFAULT_CAPACITIES, Verdict, run
-from conformance._target import BUNDLED, TargetError, load, parse_capacity
+from conformance._target import BUNDLED, TargetError, TargetMissing, load, parse_capacity
 
 __all__ = ["main"]
 
@@ -59,7 +59,107 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--search-limit", type=int, default=40, metavar="N",
                          help="run the linearizability search only on histories of at most N operations "
                          "(default 40; the search is exponential in the worst case)")
+    mutation = commands.add_parser(
+        "mutation-score", help="run the suite against every broken implementation in impls/broken",
+        description="The suite judged by what it catches: each broken implementation must fail, for the "
+        "rule or check its file names. Exit 0: all caught for the intended reason; 1: not all.")
+    mutation.add_argument("--profile", choices=PROFILES, default=None, help="Hypothesis effort (default quick)")
+    mutation.add_argument("--only", action="append", metavar="NAME", help="score only these (repeatable)")
+    alarms = commands.add_parser(
+        "false-alarms", help="run the whole suite many times against correct implementations",
+        description="Every failure of a correct implementation is a false alarm (or a real bug in it). "
+        "Each run draws fresh examples. Exit 0: none; 1: some.")
+    alarms.add_argument("targets", nargs="*", metavar="MODULE:FACTORY", help="default: the bundled implementations")
+    alarms.add_argument("--runs", type=int, default=20, metavar="N", help="full runs per target (default 20)")
+    alarms.add_argument("--profile", choices=PROFILES, default=None, help="Hypothesis effort (default quick)")
+    alarms.add_argument("--capacity", action="append", type=_capacity, metavar="C",
+                        help="capacity to test (repeatable); default: " + " ".join(repr(c) for c in DEFAULT_CAPACITIES))
+    matrix = commands.add_parser(
+        "matrix", help="judge every implementation, adapter and driver; write the conformance matrix",
+        description="Run the suite against every target (default: bundled implementations, the async "
+        "reference, every adapter of a real library, every driver) and write python-X.Y.md/.json (this "
+        "Python), the counterexamples, and an index across Pythons into DIR. Missing libraries and "
+        "toolchains are skipped by name. Exit 0 when written (failing cells are results, not errors).")
+    matrix.add_argument("targets", nargs="*", metavar="TARGET", help="default: everything there is")
+    matrix.add_argument("--out", default="docs/matrix", metavar="DIR", help="default docs/matrix")
+    matrix.add_argument("--profile", choices=PROFILES, default=None, help="Hypothesis effort (default quick)")
+    matrix.add_argument("--max-examples", type=int, default=None, metavar="N",
+                        help="examples (and scenarios) per check, overriding the profile")
     return parser
+
+
+def matrix_command(names: Sequence[str], out: str, profile: str, max_examples: int | None) -> int:
+    from conformance._matrix import Row, default_targets, judge_all, write
+
+    targets = list(names) or default_targets()
+    print(f"profile: {profile}; {len(targets)} targets; writing {out}")
+
+    def progress(row: Row) -> None:
+        failed = [k for k, c in row.cells.items() if c.state == "FAIL"]
+        extra = f": {', '.join(failed)}" if failed else (f" ({row.offered})" if row.verdict == "skipped" else "")
+        print(f"  {row.target}: {row.verdict}{extra}", flush=True)
+
+    rows = judge_all(targets, profile=profile, max_examples=max_examples, progress=progress)
+    for path in write(rows, Path(out), profile=profile, max_examples=max_examples):
+        if path.suffix in (".md", ".json") and path.parent == Path(out):
+            print(f"wrote {path}")
+    return EXIT_CONFORMS
+
+
+def mutation_command(profile: str, only: Sequence[str] | None) -> int:
+    from conformance._mutation import render_score, score
+    from impls.broken import broken_modules
+
+    modules = broken_modules()
+    if only:
+        known = {m.__name__.rsplit(".", 1)[-1]: m for m in modules}
+        unknown = [n for n in only if n not in known]
+        if unknown:
+            print(f"error: no broken implementation named {', '.join(unknown)}; known: {', '.join(known)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        modules = [known[n] for n in only]
+    print(f"profile: {profile}; {len(modules)} broken implementations")
+
+    def progress(m: object) -> None:
+        print(f"  {m.name}: {m.status} (found {m.found:.1f} s, reported {m.seconds:.1f} s)", flush=True)  # type: ignore[attr-defined]
+
+    results = score(modules, profile=profile, progress=progress)
+    print()
+    print(render_score(results, profile))
+    return EXIT_CONFORMS if all(m.caught for m in results) else EXIT_FAILS
+
+
+def false_alarms_command(names: Sequence[str], runs: int, profile: str,
+                         capacities: Sequence[int | None]) -> int:
+    import time
+
+    from conformance._mutation import false_alarms, render_alarms
+
+    if runs < 1:
+        print("error: --runs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        targets = [load(name) for name in names]
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"profile: {profile}; {runs} runs of the whole suite per target; capacities "
+          f"{', '.join(repr(c) for c in capacities)}")
+
+    def progress(name: str, n: int, verdicts: Sequence[Verdict], seconds: float) -> None:
+        failed = [v.check for v in verdicts if v.failed]
+        print(f"  {name} run {n}/{runs}: {'FAILED ' + ', '.join(failed) if failed else 'passed'} "
+              f"({seconds:.0f} s)", flush=True)
+
+    start = time.monotonic()
+    alarms = false_alarms(targets, runs=runs, profile=profile, capacities=capacities, progress=progress)
+    print()
+    print(render_alarms(alarms, [t.name for t in targets], runs, time.monotonic() - start))
+    if alarms:
+        print()
+        print(render_failures([a.verdict for a in alarms]))
+    return EXIT_FAILS if alarms else EXIT_CONFORMS
 
 
 def save_histories(target: str, verdicts: Sequence[Verdict], directory: str) -> list[Path]:
@@ -117,15 +217,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check-history":
         return check_history_command(args.file, args.search_limit)
+    try:
+        profile = args.profile or default_profile()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "matrix":
+        return matrix_command(args.targets, args.out, profile, args.max_examples)
+    if args.command == "mutation-score":
+        return mutation_command(profile, args.only)
+    if args.command == "false-alarms":
+        return false_alarms_command(args.targets or list(BUNDLED), args.runs, profile,
+                                    tuple(args.capacity) if args.capacity else DEFAULT_CAPACITIES)
     names = list(args.targets) + (list(BUNDLED) if args.bundled else [])
     if not names:
         parser.error("name at least one MODULE:FACTORY, or use --bundled")
-    try:
-        profile = args.profile or default_profile()
-        targets = [load(name) for name in names]
-    except (TargetError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    targets = []
+    for name in names:
+        try:
+            targets.append(load(name))
+        except TargetMissing as exc:  # an optional library or toolchain is absent: say so, go on
+            print(str(exc))
+        except TargetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.max_examples is not None and args.max_examples < 1:
         print("error: --max-examples must be at least 1", file=sys.stderr)
         return EXIT_USAGE

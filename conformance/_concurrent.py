@@ -52,6 +52,11 @@ SWITCH_INTERVAL = 1e-5
 pauses interleave the threads' *calls*; a tiny switch interval also interleaves them *inside*
 the implementation's code, where lost wake-ups and check-then-act races live."""
 
+LONG_PREEMPTION = 2e-4
+"""Seconds of the occasional long pause at a preemption point."""
+LONG_SHARE = 0.1
+"""Which share of the preemption points pause that long (the rest just yield)."""
+
 ITERATE = "iterate"  # consumer step: recv until Disconnected, each next() recorded as a recv
 COUNTED = "counted"
 """Consumer ending for a channel that can neither disconnect nor close its receiver (OCaml's
@@ -180,7 +185,9 @@ class _Preempter:
 
     def local_trace(self, frame: FrameType, event: str, arg: object) -> Any:
         if event == "line" and self.random() < self.p:
-            time.sleep(0)
+            # Mostly a bare yield; now and then a real pause, long enough for other threads to
+            # complete whole calls inside this thread's window (a check-then-act race).
+            time.sleep(LONG_PREEMPTION if self.random() < LONG_SHARE else 0)
         return self.local_trace
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -160,6 +161,7 @@ class _Seen:
     best: ConcurrentReport | None = None
     examples: int = 0
     runs: int = 0
+    found_at: float | None = None  # time.monotonic() of the first failure, before confirming and shrinking
 
 
 def _judge(target: str, scenario: Scenario, run: Run) -> ConcurrentReport | None:
@@ -188,6 +190,8 @@ def run_concurrent(factory: Callable[..., Any], capacity: int | None, *, target:
             run = run_one(factory, scenario, bound=bounds[0], target=target)
             report = _judge(target, scenario, run)
             if report is not None:
+                if seen.found_at is None:
+                    seen.found_at = time.monotonic()
                 if run.hung:
                     bounds[0] = min(bounds[0], RECHECK_BOUND)
                 if seen.best is None or scenario.size < seen.best.scenario.size:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -82,7 +83,19 @@ milliseconds) because the machine may be loaded; a driver that never says hello 
 STDERR_LINES = 12
 """How many of the driver's last stderr lines a failure report quotes."""
 
-DRIVERS_DIR: Final = Path(__file__).resolve().parent.parent / "drivers"
+def _drivers_dir() -> Path:
+    """The repository's ``drivers/``: ``$MPSC_DRIVERS_DIR``, else beside this package (a
+    checkout or an editable install), else in the current directory."""
+    if os.environ.get("MPSC_DRIVERS_DIR"):
+        return Path(os.environ["MPSC_DRIVERS_DIR"])
+    for candidate in (Path(__file__).resolve().parent.parent / "drivers", Path.cwd() / "drivers"):
+        if (candidate / "PROTOCOL.md").exists():
+            return candidate
+    return Path(__file__).resolve().parent.parent / "drivers"
+
+
+DRIVERS_DIR: Final = _drivers_dir()
+DEBIAN_CRATES: Final = "/usr/share/cargo/registry"  # where Debian's librust-*-dev packages put crates
 
 
 class DriverError(RuntimeError):
@@ -662,6 +675,7 @@ class BundledDriver:
 
     name: str
     toolchain: str  # the program whose absence means "skip", not "fail"
+    crates: tuple[tuple[str, str], ...] = ()  # (crate, Debian package) it builds against, offline
 
     def executables(self) -> tuple[Path, ...]:
         """Where the build may leave the executable: the driver's own ``target`` directory
@@ -678,8 +692,9 @@ class BundledDriver:
 BUNDLED_DRIVERS: Final[dict[str, BundledDriver]] = {
     d.name: d for d in (
         BundledDriver("rust-std", "cargo"),
-        BundledDriver("crossbeam", "cargo"),
-        BundledDriver("tokio", "cargo"),
+        BundledDriver("crossbeam", "cargo", (("crossbeam-channel", "librust-crossbeam-channel-dev"),
+                                             ("serde_json", "librust-serde-json-dev"))),
+        BundledDriver("tokio", "cargo", (("tokio", "librust-tokio-dev"), ("serde_json", "librust-serde-json-dev"))),
         BundledDriver("go", "go"),
         BundledDriver("ocaml-event", "ocamlfind"),
     )
@@ -700,6 +715,10 @@ def bundled_command(name: str) -> list[str]:
             return [str(exe)]
     if shutil.which(driver.toolchain) is None:
         raise TargetMissing(f"skipped driver:{name}: {driver.toolchain} not found, so it cannot be built")
+    for crate, package in driver.crates:
+        if not any(Path(DEBIAN_CRATES).glob(f"{crate}-[0-9]*")):
+            raise TargetMissing(f"skipped driver:{name}: Debian's {package} (crate {crate}) is not installed, "
+                                f"so it cannot be built offline")
     raise TargetError(f"driver:{name} is not built; run `{driver.build_command}` (from the repository root)")
 
 

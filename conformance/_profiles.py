@@ -41,7 +41,7 @@ if _IN_CI:
 _THOROUGH = settings(_COMMON, max_examples=1000, stateful_step_count=100)
 _BY_NAME = {QUICK: _QUICK, THOROUGH: _THOROUGH}
 # The concurrent suite: scenarios per capacity (each run several times on real threads).
-_CONCURRENT_EXAMPLES = {QUICK: 40, THOROUGH: 400}
+_CONCURRENT_EXAMPLES = {QUICK: 200, THOROUGH: 1000}
 
 
 def default_profile() -> str:

@@ -45,6 +45,7 @@ class Verdict:
     examples: int = 0
     report: Report | ConcurrentReport | None = None
     problems: tuple[str, ...] = ()
+    found_seconds: float | None = None  # a failure: when it was first seen (before confirming, shrinking)
     hypothesis_output: str = field(default="", repr=False)
 
     @property
@@ -53,18 +54,21 @@ class Verdict:
 
 
 def run(target: Target, capacities: Sequence[int | None] = DEFAULT_CAPACITIES, *,
-        profile: str, max_examples: int | None = None) -> list[Verdict]:
+        profile: str, max_examples: int | None = None, randomize: bool = False) -> list[Verdict]:
     """The whole suite: argument checks, the sequential machine per capacity, then (for
-    capacities that passed it) the concurrent suite."""
+    capacities that passed it) the concurrent suite.  ``randomize`` draws fresh examples even
+    where the profile is derandomised (CI), and uses no example database."""
+    overrides: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
+    if randomize:
+        overrides.update(derandomize=False, database=None)
     verdicts = [check_arguments(target, capacities)]
-    sequential = [run_sequential(target, c, profile=profile, max_examples=max_examples) for c in capacities]
+    sequential = [run_sequential(target, c, profile=profile, **overrides) for c in capacities]
     verdicts += sequential
     for capacity, seq in zip(capacities, sequential, strict=True):
         if seq.status is Status.FAILED:
             verdicts.append(Verdict(f"concurrent, capacity {capacity!r}", Status.SKIPPED,
                                     problems=("the sequential suite already fails at this capacity",)))
         else:
-            overrides = {} if max_examples is None else {"max_examples": max_examples}
             verdicts.append(run_concurrent_check(target, capacity, profile=profile, **overrides))
     return verdicts
 
@@ -82,7 +86,8 @@ def run_concurrent_check(target: Target, capacity: int | None, *, profile: str, 
                                   hypothesis_settings=concurrent_settings(profile, **settings_overrides),
                                   offers=target.declared)
     status = Status.FAILED if report is not None else Status.PASSED
-    return Verdict(name, status, time.monotonic() - start, seen.examples, report)
+    found = None if seen.found_at is None or report is None else seen.found_at - start
+    return Verdict(name, status, time.monotonic() - start, seen.examples, report, found_seconds=found)
 
 
 def run_sequential(target: Target, capacity: int | None, *, profile: str,
@@ -111,8 +116,9 @@ def run_sequential(target: Target, capacity: int | None, *, profile: str,
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer Hypothesis
                 machine, settings=profile_settings(profile, **overrides))
     except NonConformance as failure:
+        found = None if machine.found_at is None else machine.found_at - start
         return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], failure.report,
-                       hypothesis_output=chatter.getvalue())
+                       hypothesis_output=chatter.getvalue(), found_seconds=found)
     return Verdict(name, Status.PASSED, time.monotonic() - start, runs[0])
 
 
