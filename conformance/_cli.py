@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     alarms.add_argument("targets", nargs="*", metavar="MODULE:FACTORY", help="default: the bundled implementations")
     alarms.add_argument("--runs", type=int, default=20, metavar="N", help="full runs per target (default 20)")
     alarms.add_argument("--profile", choices=PROFILES, default=None, help="Hypothesis effort (default quick)")
+    alarms.add_argument("--max-examples", type=int, default=None, metavar="N",
+                        help="examples (and scenarios) per check, overriding the profile")
     alarms.add_argument("--capacity", action="append", type=_capacity, metavar="C",
                         help="capacity to test (repeatable); default: " + " ".join(repr(c) for c in DEFAULT_CAPACITIES))
     matrix = commands.add_parser(
@@ -131,7 +133,7 @@ def mutation_command(profile: str, only: Sequence[str] | None) -> int:
 
 
 def false_alarms_command(names: Sequence[str], runs: int, profile: str,
-                         capacities: Sequence[int | None]) -> int:
+                         capacities: Sequence[int | None], max_examples: int | None = None) -> int:
     import time
 
     from conformance._mutation import false_alarms, render_alarms
@@ -153,7 +155,8 @@ def false_alarms_command(names: Sequence[str], runs: int, profile: str,
               f"({seconds:.0f} s)", flush=True)
 
     start = time.monotonic()
-    alarms = false_alarms(targets, runs=runs, profile=profile, capacities=capacities, progress=progress)
+    alarms = false_alarms(targets, runs=runs, profile=profile, capacities=capacities, max_examples=max_examples,
+                          progress=progress)
     print()
     print(render_alarms(alarms, [t.name for t in targets], runs, time.monotonic() - start))
     if alarms:
@@ -228,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return mutation_command(profile, args.only)
     if args.command == "false-alarms":
         return false_alarms_command(args.targets or list(BUNDLED), args.runs, profile,
-                                    tuple(args.capacity) if args.capacity else DEFAULT_CAPACITIES)
+                                    tuple(args.capacity) if args.capacity else DEFAULT_CAPACITIES,
+                                    args.max_examples)
     names = list(args.targets) + (list(BUNDLED) if args.bundled else [])
     if not names:
         parser.error("name at least one MODULE:FACTORY, or use --bundled")

@@ -153,7 +153,7 @@ class Alarm:
 
 
 def false_alarms(targets: Sequence[str | Target], *, runs: int, profile: str,
-                 capacities: Sequence[int | None] = DEFAULT_CAPACITIES,
+                 capacities: Sequence[int | None] = DEFAULT_CAPACITIES, max_examples: int | None = None,
                  progress: Callable[[str, int, list[Verdict], float], None] | None = None) -> list[Alarm]:
     """Run the whole suite ``runs`` times against each target; every failure is an alarm.
     Each run draws fresh examples (the profiles' derandomisation is turned off here), since
@@ -163,7 +163,7 @@ def false_alarms(targets: Sequence[str | Target], *, runs: int, profile: str,
         target = load(spec) if isinstance(spec, str) else spec
         for n in range(1, runs + 1):
             start = time.monotonic()
-            verdicts = run(target, capacities, profile=profile, randomize=True)
+            verdicts = run(target, capacities, profile=profile, max_examples=max_examples, randomize=True)
             alarms += [Alarm(target.name, n, v) for v in verdicts if v.status is Status.FAILED]
             if progress is not None:
                 progress(target.name, n, verdicts, time.monotonic() - start)

@@ -697,6 +697,8 @@ def _timed(op: Op) -> Op:
 
 def _iteration_ends(state: State) -> bool:
     """Whether ``list(rx)`` would return (or raise) without blocking forever."""
+    if state.receiver_open and state.senders:
+        return False  # an open sender: once drained, the iteration waits (checked on every step: keep it O(1))
     for _ in range(len(state.buffer) + len(state.waiters) + 2):
         if not can_complete(state, Recv()):
             return False

@@ -89,13 +89,14 @@ def test_mutation_score_names_an_unknown_implementation() -> None:
 
 
 def test_false_alarms_on_a_correct_channel() -> None:
-    done = _cli("false-alarms", "impls.rendezvous:channel", "--runs", "2", "--capacity", "0")
+    done = _cli("false-alarms", "impls.rendezvous:channel", "--runs", "2", "--capacity", "0", "--max-examples", "10")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 full runs" in done.stdout and "0 failure(s)" in done.stdout
 
 
 def test_false_alarms_reports_a_failing_channel() -> None:
     """The command can fail: pointed at a broken channel, every run is an alarm."""
-    done = _cli("false-alarms", "impls.broken.clone_same_handle:channel", "--runs", "1", "--capacity", "None")
+    done = _cli("false-alarms", "impls.broken.clone_same_handle:channel", "--runs", "1", "--capacity", "None",
+                "--max-examples", "10")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FALSE ALARM?" in done.stdout and "rule 4" in done.stdout

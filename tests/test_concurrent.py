@@ -72,7 +72,7 @@ def test_exception_in_a_thread_fails_the_run_with_its_traceback() -> None:
 @pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_implementation_passes_the_concurrent_suite(name: str, capacity: int | None) -> None:
     target = load(name)
-    verdict = run_concurrent_check(target, capacity, profile=conformance.QUICK)
+    verdict = run_concurrent_check(target, capacity, profile=conformance.QUICK, max_examples=60)
     if not target.offers(capacity):
         assert verdict.status is Status.NOT_OFFERED
         return

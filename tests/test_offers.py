@@ -12,7 +12,7 @@ from spec import Capacities, Deviation, Feature, Offers, Rule, offers_of
 def test_the_suite_keeps_to_the_declaration(name: str) -> None:
     factory = getattr(__import__("limited_channels"), name)
     capacities = [c for c in (None, 0, 2) if c in factory.offers.capacities]
-    verdicts = conformance.check(factory, capacities, max_examples=20)
+    verdicts = conformance.check(factory, capacities, max_examples=12)
     failed = [v for v in verdicts if v.failed]
     assert not failed, conformance.render_failures(failed)
     ran = [v for v in verdicts if v.status is conformance.Status.PASSED and v.check.startswith("concurrent")]
