@@ -358,28 +358,16 @@ class _TaskRecorder(_Recorder):
 
     async def acall(self, kind: Kind, fn: Callable[[], Any], *, handle: int | None = None,
                     value: str | None = None, text: str = "") -> tuple[Status, Any]:
-        self._next_id += 1
-        invoke = time.monotonic_ns()
-        self.current = Operation(self._next_id, self.name, kind, invoke, None, Status.PENDING, handle, value)
-        result: Any = None
+        self.begin(kind, handle, value)
         try:
             result = fn()
             if inspect.isawaitable(result):
                 result = await result
-            status = Status.OK
+            return self.finish(Status.OK, result)
         except ChannelError as exc:
-            status = _STATUS[ErrorKind.of(exc)]
+            return self.finish(_STATUS[ErrorKind.of(exc)], None)
         except Exception as exc:
-            self.crashes.append(Crash(self.name, text or kind.value, f"{type(exc).__name__}: {exc}",
-                                      traceback.format_exc()))
-            self.current = None
-            self.crashed.set()
-            raise _Stop from exc
-        respond = time.monotonic_ns()
-        stored = result if status is Status.OK and (kind.is_recv or kind is Kind.CLONE) else None
-        self.ops.append(Operation(self._next_id, self.name, kind, invoke, respond, status, handle, value, stored))
-        self.current = None
-        return status, result
+            raise self.crash(text or kind.value, exc) from exc
 
 
 class _Runtime(Protocol):

@@ -131,26 +131,36 @@ class _Recorder:
 
     def call(self, kind: Kind, fn: Callable[[], Any], *, handle: int | None = None,
              value: str | None = None, text: str = "") -> tuple[Status, Any]:
-        self._next_id += 1
-        invoke = time.monotonic_ns()
-        self.current = Operation(self._next_id, self.name, kind, invoke, None, Status.PENDING, handle, value)
-        result: Any = None
+        self.begin(kind, handle, value)
         try:
-            result = fn()
-            status = Status.OK
+            return self.finish(Status.OK, fn())
         except ChannelError as exc:
-            status = _STATUS[ErrorKind.of(exc)]
+            return self.finish(_STATUS[ErrorKind.of(exc)], None)
         except Exception as exc:
-            self.crashes.append(Crash(self.name, text or kind.value, f"{type(exc).__name__}: {exc}",
-                                      traceback.format_exc()))
-            self.current = None
-            self.crashed.set()
-            raise _Stop from exc
+            raise self.crash(text or kind.value, exc) from exc
+
+    # The pieces of a call, shared with the task recorder of conformance._async.
+
+    def begin(self, kind: Kind, handle: int | None, value: str | None) -> None:
+        self._next_id += 1
+        self.current = Operation(self._next_id, self.name, kind, time.monotonic_ns(), None, Status.PENDING,
+                                 handle, value)
+
+    def finish(self, status: Status, result: Any) -> tuple[Status, Any]:
         respond = time.monotonic_ns()
-        stored = result if status is Status.OK and (kind.is_recv or kind is Kind.CLONE) else None
-        self.ops.append(Operation(self._next_id, self.name, kind, invoke, respond, status, handle, value, stored))
+        op = self.current
+        assert op is not None
+        stored = result if status is Status.OK and (op.kind.is_recv or op.kind is Kind.CLONE) else None
+        self.ops.append(replace(op, respond=respond, status=status, result=stored))
         self.current = None
         return status, result
+
+    def crash(self, text: str, exc: Exception) -> _Stop:
+        """Record an exception outside the outcome set; the caller raises what this returns."""
+        self.crashes.append(Crash(self.name, text, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        self.current = None
+        self.crashed.set()
+        return _Stop()
 
 
 class _Preempter:
