@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import ModuleType
 from typing import TypeVar
 
-from spec import Deviation, Disconnected, Empty, LibraryMissing, Rule, validate_timeout
+from spec import Disconnected, Empty, LibraryMissing, validate_timeout
 
 __all__ = [
-    "CHECKPOINT_FIRST",
     "AsyncReceiverMixin",
     "Closable",
     "NeedsPython",
@@ -34,17 +33,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-CHECKPOINT_FIRST = Deviation(
-    Rule.TIMEOUT,
-    "a timed call may raise Timeout instead of its own outcome (HandleClosed, say) when the deadline has "
-    "passed by the checkpoint the library's send/receive makes before anything else",
-    "trio docs, 'Checkpoints': every async function in trio's API is a checkpoint, where a cancelled "
-    "(timed-out) scope raises Cancelled; anyio docs, 'Cancellation and timeouts': cancellation 'follows the "
-    "model established by the trio framework'",
-)
-"""Shared by the trio and anyio adapters, whose timeouts are cancel scopes (``move_on_after``)."""
 
 
 class NeedsPython(LibraryMissing):
@@ -130,13 +118,10 @@ class Closable:
         self.close()
 
 
-class ReceiverMixin(Closable):
-    """Iteration for a receiver with the sync contract's ``recv``/``try_recv``."""
+class _TryIter(Closable):
+    """``try_iter`` for either contract: ``try_recv`` never waits, in the sync and the async one."""
 
     __slots__ = ()
-
-    def recv(self, timeout: float | None = None) -> object:
-        raise NotImplementedError
 
     def try_recv(self) -> object:
         raise NotImplementedError
@@ -148,6 +133,15 @@ class ReceiverMixin(Closable):
                 yield self.try_recv()
             except (Empty, Disconnected):
                 return
+
+
+class ReceiverMixin(_TryIter):
+    """Iteration for a receiver with the sync contract's ``recv``/``try_recv``."""
+
+    __slots__ = ()
+
+    def recv(self, timeout: float | None = None) -> object:
+        raise NotImplementedError
 
     def __iter__(self) -> Iterator[object]:
         """Every message until the channel is disconnected and drained."""
@@ -158,24 +152,13 @@ class ReceiverMixin(Closable):
                 return
 
 
-class AsyncReceiverMixin(Closable):
+class AsyncReceiverMixin(_TryIter):
     """Iteration for a receiver with the async contract's ``await recv()``/``try_recv()``."""
 
     __slots__ = ()
 
     async def recv(self, timeout: float | None = None) -> object:
         raise NotImplementedError
-
-    def try_recv(self) -> object:
-        raise NotImplementedError
-
-    def try_iter(self) -> Iterator[object]:
-        """What can be received without waiting, then stop."""
-        while True:
-            try:
-                yield self.try_recv()
-            except (Empty, Disconnected):
-                return
 
     def __aiter__(self) -> AsyncIterator[object]:
         return self

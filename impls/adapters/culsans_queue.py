@@ -8,43 +8,20 @@ Like janus it has ``shutdown(immediate)`` on every Python, so the adapter is the
 
 from __future__ import annotations
 
-from impls.adapters._common import distribution_version, require
-from impls.adapters._queue_like import (
-    AsyncQueueReceiver,
-    AsyncQueueSender,
-    QueueErrors,
-    SyncQueueReceiver,
-    SyncQueueSender,
-    async_pair,
-    sync_pair,
-)
-from spec import Capacities, Feature, Offers, validate_capacity
+from impls.adapters._mixed_queue import AsyncPair, SyncPair, mixed_async, mixed_offers, mixed_sync
 
 __all__ = ["async_channel", "sync_channel"]
 
-_CAPACITIES = Capacities(unbounded=True, bounded=True, rendezvous=False)
 
-
-def sync_channel(capacity: int | None = None) -> tuple[SyncQueueSender, SyncQueueReceiver]:
+def sync_channel(capacity: int | None = None) -> SyncPair:
     """``culsans.Queue(capacity or 0).sync_q`` behind counted handles."""
-    culsans = require("culsans")
-    q = culsans.Queue(validate_capacity(capacity, _CAPACITIES) or 0)
-    errors = QueueErrors(culsans.SyncQueueEmpty, culsans.SyncQueueFull, culsans.SyncQueueShutDown)
-    return sync_pair(q.sync_q, errors, q.shutdown)
+    return mixed_sync("culsans", capacity)
 
 
-def async_channel(capacity: int | None = None) -> tuple[AsyncQueueSender, AsyncQueueReceiver]:
+def async_channel(capacity: int | None = None) -> AsyncPair:
     """``culsans.Queue(capacity or 0).async_q`` behind counted handles; call it in the loop."""
-    culsans = require("culsans")
-    q = culsans.Queue(validate_capacity(capacity, _CAPACITIES) or 0)
-    errors = QueueErrors(culsans.AsyncQueueEmpty, culsans.AsyncQueueFull, culsans.AsyncQueueShutDown)
-    return async_pair(q.async_q, errors, q.shutdown)
+    return mixed_async("culsans", capacity)
 
 
-def _offers(runtime: str) -> Offers:
-    return Offers(capacities=_CAPACITIES, missing=frozenset({Feature.CLOSE_WHILE_BLOCKED}),
-                  library="culsans", version=distribution_version("culsans"), runtime=runtime)
-
-
-sync_channel.offers = _offers("threads")  # type: ignore[attr-defined]
-async_channel.offers = _offers("asyncio")  # type: ignore[attr-defined]
+sync_channel.offers = mixed_offers("culsans", "threads")  # type: ignore[attr-defined]
+async_channel.offers = mixed_offers("culsans", "asyncio")  # type: ignore[attr-defined]

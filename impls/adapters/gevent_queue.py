@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from impls.adapters._common import distribution_version, require
-from impls.adapters._queue_like import QueueErrors, SyncQueueReceiver, SyncQueueSender, sync_pair
+from impls.adapters._queue_like import QueueErrors, SyncQueueReceiver, SyncQueueSender, shutdowns, sync_pair
 from spec import Capacities, Deviation, Feature, Offers, Rule, validate_capacity
 
 __all__ = ["channel", "queue_channel"]
@@ -104,7 +104,7 @@ def queue_channel(capacity: int | None = None) -> tuple[SyncQueueSender, SyncQue
     size = validate_capacity(capacity, _QUEUE)
     hub = _the_hub(gevent)
     q = _Marshalled(hub, hub.call(gqueue.Queue, size))
-    return sync_pair(q, QueueErrors(gqueue.Empty, gqueue.Full, gqueue.ShutDown), q.shutdown)
+    return sync_pair(q, QueueErrors(gqueue.Empty, gqueue.Full, gqueue.ShutDown), *shutdowns(q.shutdown))
 
 
 def channel(capacity: int | None = 0) -> tuple[SyncQueueSender, SyncQueueReceiver]:
@@ -113,7 +113,7 @@ def channel(capacity: int | None = 0) -> tuple[SyncQueueSender, SyncQueueReceive
     gqueue = require("gevent.queue", "gevent")
     validate_capacity(capacity, _CHANNEL)
     hub = _the_hub(gevent)
-    return sync_pair(_Marshalled(hub, hub.call(gqueue.Channel)), QueueErrors(gqueue.Empty, gqueue.Full), None)
+    return sync_pair(_Marshalled(hub, hub.call(gqueue.Channel)), QueueErrors(gqueue.Empty, gqueue.Full), None, None)
 
 
 _VERSION = distribution_version("gevent")

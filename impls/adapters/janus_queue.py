@@ -9,43 +9,20 @@ rendezvous is not offered.
 
 from __future__ import annotations
 
-from impls.adapters._common import distribution_version, require
-from impls.adapters._queue_like import (
-    AsyncQueueReceiver,
-    AsyncQueueSender,
-    QueueErrors,
-    SyncQueueReceiver,
-    SyncQueueSender,
-    async_pair,
-    sync_pair,
-)
-from spec import Capacities, Feature, Offers, validate_capacity
+from impls.adapters._mixed_queue import AsyncPair, SyncPair, mixed_async, mixed_offers, mixed_sync
 
 __all__ = ["async_channel", "sync_channel"]
 
-_CAPACITIES = Capacities(unbounded=True, bounded=True, rendezvous=False)
 
-
-def sync_channel(capacity: int | None = None) -> tuple[SyncQueueSender, SyncQueueReceiver]:
+def sync_channel(capacity: int | None = None) -> SyncPair:
     """``janus.Queue(capacity or 0).sync_q`` behind counted handles."""
-    janus = require("janus")
-    q = janus.Queue(validate_capacity(capacity, _CAPACITIES) or 0)
-    errors = QueueErrors(janus.SyncQueueEmpty, janus.SyncQueueFull, janus.SyncQueueShutDown)
-    return sync_pair(q.sync_q, errors, q.shutdown)
+    return mixed_sync("janus", capacity)
 
 
-def async_channel(capacity: int | None = None) -> tuple[AsyncQueueSender, AsyncQueueReceiver]:
+def async_channel(capacity: int | None = None) -> AsyncPair:
     """``janus.Queue(capacity or 0).async_q`` behind counted handles; call it in the loop."""
-    janus = require("janus")
-    q = janus.Queue(validate_capacity(capacity, _CAPACITIES) or 0)
-    errors = QueueErrors(janus.AsyncQueueEmpty, janus.AsyncQueueFull, janus.AsyncQueueShutDown)
-    return async_pair(q.async_q, errors, q.shutdown)
+    return mixed_async("janus", capacity)
 
 
-def _offers(runtime: str) -> Offers:
-    return Offers(capacities=_CAPACITIES, missing=frozenset({Feature.CLOSE_WHILE_BLOCKED}),
-                  library="janus", version=distribution_version("janus"), runtime=runtime)
-
-
-sync_channel.offers = _offers("threads")  # type: ignore[attr-defined]
-async_channel.offers = _offers("asyncio")  # type: ignore[attr-defined]
+sync_channel.offers = mixed_offers("janus", "threads")  # type: ignore[attr-defined]
+async_channel.offers = mixed_offers("janus", "asyncio")  # type: ignore[attr-defined]

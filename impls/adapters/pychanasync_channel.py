@@ -6,7 +6,8 @@ handles and calls ``close()`` when the last one closes; the receiver's close is 
 ``close()`` (the library has no other).  ``ChannelClosed`` becomes ``HandleClosed`` when the
 calling handle is closed, else ``Disconnected``; ``ChannelFull``/``ChannelEmpty`` are
 ``Full``/``Empty``.  Timeouts are ``asyncio.timeout`` around ``await push``/``await pull``, the way
-its users write them (the library has none).
+its users write them (the library has none), ``timeout=0`` included.  The handles are ``_queue_like``'s,
+with the library's calls under ``asyncio.Queue``'s names.
 
 Two factories, because the library has two kinds of channel:
 
@@ -23,153 +24,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from impls.adapters._common import (
-    AsyncReceiverMixin,
-    Closable,
-    SenderCount,
-    asyncio_within,
-    distribution_version,
-    require,
-    seconds,
-)
-from spec import (
-    Capacities,
-    Deviation,
-    Disconnected,
-    Empty,
-    Feature,
-    Full,
-    HandleClosed,
-    Offers,
-    Rule,
-    Timeout,
-    validate_capacity,
-)
+from impls.adapters._common import distribution_version, require
+from impls.adapters._queue_like import AsyncQueueReceiver, AsyncQueueSender, QueueErrors, async_pair
+from spec import Capacities, Deviation, Feature, Offers, Rule, validate_capacity
 
-__all__ = ["Receiver", "Sender", "channel", "unbuffered"]
+__all__ = ["channel", "unbuffered"]
 
 
-class _Shared:
-    __slots__ = ("chan", "errors", "senders")
+class _AsQueue:
+    """A ``pychanasync.Channel`` under the ``asyncio.Queue`` names that the queue handles call."""
 
-    def __init__(self, chan: Any, errors: Any) -> None:
-        self.chan = chan
-        self.errors = errors  # the pychanasync.errors module
-        self.senders = SenderCount()
+    __slots__ = ("_chan", "get", "get_nowait", "put", "put_nowait")
+
+    def __init__(self, chan: Any) -> None:
+        self._chan = chan
+        self.put, self.put_nowait = chan.push, chan.push_nowait
+        self.get, self.get_nowait = chan.pull, chan.pull_nowait
 
     def close(self) -> None:
         """The channel's one ``close()``, for whichever side goes first: both sides map onto
         it, and the library's ``close()`` is not meant to be called twice (it would re-fail
         the futures it already failed)."""
-        if not self.chan.closed:
-            self.chan.close()
+        if not self._chan.closed:
+            self._chan.close()
 
 
-class Sender(Closable):
-    """A counted sender handle on a ``pychanasync.Channel``."""
-
-    __slots__ = ("__weakref__", "_shared", "closed")
-
-    def __init__(self, shared: _Shared) -> None:
-        self._shared = shared
-        self.closed = False
-
-    async def send(self, value: object, timeout: float | None = None) -> None:
-        wait = seconds(timeout)
-        if self.closed:
-            raise HandleClosed(value=value)
-        import asyncio
-
-        chan = self._shared.chan
-        try:
-            await asyncio_within(wait, lambda: chan.push(value))
-        except asyncio.TimeoutError:
-            raise Timeout(value=value) from None
-        except self._shared.errors.ChannelClosed:
-            raise (HandleClosed if self.closed else Disconnected)(value=value) from None
-
-    def try_send(self, value: object) -> None:
-        if self.closed:
-            raise HandleClosed(value=value)
-        errors = self._shared.errors
-        try:
-            self._shared.chan.push_nowait(value)
-        except errors.ChannelFull:
-            raise Full(value=value) from None
-        except errors.ChannelClosed:
-            raise (HandleClosed if self.closed else Disconnected)(value=value) from None
-
-    def clone(self) -> Sender:
-        if self.closed:
-            raise HandleClosed("cannot clone a closed sender")
-        self._shared.senders.add()
-        return Sender(self._shared)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        if self._shared.senders.drop():
-            self._shared.close()
-
-
-class Receiver(AsyncReceiverMixin):
-    """The receiver handle on a ``pychanasync.Channel``."""
-
-    __slots__ = ("__weakref__", "_shared", "closed")
-
-    def __init__(self, shared: _Shared) -> None:
-        self._shared = shared
-        self.closed = False
-
-    async def recv(self, timeout: float | None = None) -> object:
-        wait = seconds(timeout)
-        if self.closed:
-            raise HandleClosed()
-        import asyncio
-
-        try:
-            return await asyncio_within(wait, self._shared.chan.pull)
-        except asyncio.TimeoutError:
-            raise Timeout() from None
-        except self._shared.errors.ChannelClosed:
-            raise (HandleClosed if self.closed else Disconnected)() from None
-
-    def try_recv(self) -> object:
-        if self.closed:
-            raise HandleClosed()
-        errors = self._shared.errors
-        try:
-            return self._shared.chan.pull_nowait()
-        except errors.ChannelEmpty:
-            raise Empty() from None
-        except errors.ChannelClosed:
-            raise (HandleClosed if self.closed else Disconnected)() from None
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._shared.close()
-
-
-def _pair(bound: int | None) -> tuple[Sender, Receiver]:
+def _pair(bound: int | None) -> tuple[AsyncQueueSender, AsyncQueueReceiver]:
     pychanasync = require("pychanasync")
     errors = require("pychanasync.errors", "pychanasync")
-    shared = _Shared(pychanasync.Channel(bound), errors)
-    return Sender(shared), Receiver(shared)
+    queue = _AsQueue(pychanasync.Channel(bound))
+    return async_pair(queue, QueueErrors(errors.ChannelEmpty, errors.ChannelFull, errors.ChannelClosed),
+                      queue.close, queue.close, zero_is_nowait=False)
 
 
 _BUFFERED = Capacities(unbounded=False, bounded=True, rendezvous=True)
 _UNBUFFERED = Capacities(unbounded=False, bounded=False, rendezvous=True)
 
 
-def channel(capacity: int | None = None) -> tuple[Sender, Receiver]:
+def channel(capacity: int | None = None) -> tuple[AsyncQueueSender, AsyncQueueReceiver]:
     """``pychanasync.Channel(bound=capacity)``; call it in the event loop."""
     return _pair(validate_capacity(capacity, _BUFFERED))
 
 
-def unbuffered(capacity: int | None = 0) -> tuple[Sender, Receiver]:
+def unbuffered(capacity: int | None = 0) -> tuple[AsyncQueueSender, AsyncQueueReceiver]:
     """``pychanasync.Channel()``, the library's rendezvous channel (capacity 0 only)."""
     validate_capacity(capacity, _UNBUFFERED)
     return _pair(None)

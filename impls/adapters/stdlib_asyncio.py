@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from impls.adapters._common import NeedsPython, python_version
-from impls.adapters._queue_like import AsyncQueueReceiver, AsyncQueueSender, QueueErrors, async_pair
+from impls.adapters._queue_like import AsyncQueueReceiver, AsyncQueueSender, QueueErrors, async_pair, shutdowns
 from spec import Capacities, Feature, Offers, validate_capacity
 
 __all__ = ["channel"]
@@ -28,7 +28,7 @@ def channel(capacity: int | None = None) -> tuple[AsyncQueueSender, AsyncQueueRe
 
     q: asyncio.Queue[object] = asyncio.Queue(maxsize=validate_capacity(capacity, _CAPACITIES) or 0)
     errors = QueueErrors(asyncio.QueueEmpty, asyncio.QueueFull, asyncio.QueueShutDown)
-    return async_pair(q, errors, lambda immediate: q.shutdown(immediate))
+    return async_pair(q, errors, *shutdowns(q.shutdown))
 
 
 channel.offers = Offers(  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from impls.adapters._common import NeedsPython, python_version
-from impls.adapters._queue_like import QueueErrors, SyncQueueReceiver, SyncQueueSender, sync_pair
+from impls.adapters._queue_like import QueueErrors, SyncQueueReceiver, SyncQueueSender, shutdowns, sync_pair
 from spec import Capacities, Feature, Offers, validate_capacity
 
 __all__ = ["channel"]
@@ -28,7 +28,7 @@ def channel(capacity: int | None = None) -> tuple[SyncQueueSender, SyncQueueRece
     import queue
 
     q: queue.Queue[object] = queue.Queue(maxsize=validate_capacity(capacity, _CAPACITIES) or 0)
-    return sync_pair(q, QueueErrors(queue.Empty, queue.Full, queue.ShutDown), lambda immediate: q.shutdown(immediate))
+    return sync_pair(q, QueueErrors(queue.Empty, queue.Full, queue.ShutDown), *shutdowns(q.shutdown))
 
 
 channel.offers = Offers(  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 
 trio has everything the contract names, natively: clone and an idempotent close per handle,
 rendezvous at 0 (``math.inf`` for unbounded), and the rule-12 choices the model copies (closing
-a handle wakes a call blocked through it with ``ClosedResourceError``).  The adapter only renames:
+a handle wakes a call blocked through it with ``ClosedResourceError``).  The adapter only renames
+(the handles of ``_trio_like``, shared with ``anyio_stream``):
 
 =============================  ==========================================================
 trio                           contract
@@ -25,121 +26,17 @@ closed by garbage collection, in trio as here.
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from impls.adapters._common import distribution_version, require
+from impls.adapters._trio_like import CHECKPOINT_FIRST, MemoryReceiver, MemorySender, memory_pair
+from spec import Offers
 
-from impls.adapters._common import (
-    CHECKPOINT_FIRST,
-    AsyncReceiverMixin,
-    Closable,
-    distribution_version,
-    require,
-    seconds,
-)
-from spec import Disconnected, Empty, Full, HandleClosed, Offers, Timeout, validate_capacity
-
-__all__ = ["Receiver", "Sender", "channel"]
+__all__ = ["channel"]
 
 
-class Sender(Closable):
-    """A ``trio.MemorySendChannel``."""
-
-    __slots__ = ("__weakref__", "_trio", "raw")
-
-    def __init__(self, trio: Any, raw: Any) -> None:
-        self._trio = trio
-        self.raw = raw
-
-    async def send(self, value: object, timeout: float | None = None) -> None:
-        wait = seconds(timeout)
-        trio = self._trio
-        try:
-            if wait == 0:
-                self.raw.send_nowait(value)
-                return
-            if wait is None:
-                await self.raw.send(value)
-                return
-            with trio.move_on_after(wait):
-                await self.raw.send(value)
-                return
-            raise Timeout(value=value)
-        except trio.WouldBlock:
-            raise Timeout(value=value) from None
-        except trio.BrokenResourceError:
-            raise Disconnected(value=value) from None
-        except trio.ClosedResourceError:
-            raise HandleClosed(value=value) from None
-
-    def try_send(self, value: object) -> None:
-        trio = self._trio
-        try:
-            self.raw.send_nowait(value)
-        except trio.WouldBlock:
-            raise Full(value=value) from None
-        except trio.BrokenResourceError:
-            raise Disconnected(value=value) from None
-        except trio.ClosedResourceError:
-            raise HandleClosed(value=value) from None
-
-    def clone(self) -> Sender:
-        try:
-            return Sender(self._trio, self.raw.clone())
-        except self._trio.ClosedResourceError:
-            raise HandleClosed("cannot clone a closed sender") from None
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-class Receiver(AsyncReceiverMixin):
-    """A ``trio.MemoryReceiveChannel``."""
-
-    __slots__ = ("__weakref__", "_trio", "raw")
-
-    def __init__(self, trio: Any, raw: Any) -> None:
-        self._trio = trio
-        self.raw = raw
-
-    async def recv(self, timeout: float | None = None) -> object:
-        wait = seconds(timeout)
-        trio = self._trio
-        try:
-            if wait == 0:
-                return self.raw.receive_nowait()
-            if wait is None:
-                return await self.raw.receive()
-            with trio.move_on_after(wait):
-                return await self.raw.receive()
-            raise Timeout()
-        except trio.WouldBlock:
-            raise Timeout() from None
-        except trio.EndOfChannel:
-            raise Disconnected() from None
-        except trio.ClosedResourceError:
-            raise HandleClosed() from None
-
-    def try_recv(self) -> object:
-        trio = self._trio
-        try:
-            return self.raw.receive_nowait()
-        except trio.WouldBlock:
-            raise Empty() from None
-        except trio.EndOfChannel:
-            raise Disconnected() from None
-        except trio.ClosedResourceError:
-            raise HandleClosed() from None
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-def channel(capacity: int | None = None) -> tuple[Sender, Receiver]:
+def channel(capacity: int | None = None) -> tuple[MemorySender, MemoryReceiver]:
     """``trio.open_memory_channel(capacity)`` (``math.inf`` for ``None``); call it inside ``trio.run``."""
     trio = require("trio")
-    size = validate_capacity(capacity)
-    tx, rx = trio.open_memory_channel(math.inf if size is None else size)
-    return Sender(trio, tx), Receiver(trio, rx)
+    return memory_pair(trio, trio.EndOfChannel, trio.open_memory_channel, capacity)
 
 
 channel.offers = Offers(  # type: ignore[attr-defined]
