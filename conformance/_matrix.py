@@ -22,6 +22,7 @@ import datetime
 import json
 import platform
 import re
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,7 +274,12 @@ def judge_all(names: Iterable[str], *, profile: str, max_examples: int | None = 
         except TargetError as exc:
             row = skipped_row(name, f"cannot be loaded: {exc}")
         else:
-            row = judge(target, profile=profile, max_examples=max_examples)
+            try:
+                row = judge(target, profile=profile, max_examples=max_examples)
+            except Exception as exc:  # the suite itself broke on this target: say so in its row, go on
+                traceback.print_exc()
+                row = skipped_row(name, f"the suite itself failed ({type(exc).__name__}: {exc}); see the log")
+                row.verdict = "error"
         rows.append(row)
         if progress is not None:
             progress(row)
@@ -320,8 +326,8 @@ def render_markdown(rows: Sequence[Row], env: dict[str, str], profile: str, max_
         "|" + " --- |" * (3 + len(columns)),
     ]
     for r in rows:
-        if r.verdict == "skipped":
-            lines.append(f"| `{r.target}` | {r.library} | skipped: {r.offered} |" + " |" * len(columns))
+        if r.verdict in ("skipped", "error"):
+            lines.append(f"| `{r.target}` | {r.library} | {r.verdict}: {r.offered} |" + " |" * len(columns))
             continue
         cells = []
         for c in columns:
@@ -331,7 +337,7 @@ def render_markdown(rows: Sequence[Row], env: dict[str, str], profile: str, max_
         lines.append(f"| `{r.target}` | {r.library} | {r.version} | " + " | ".join(cells) + " |")
     lines += ["", "## Details", ""]
     for r in rows:
-        if r.verdict == "skipped":
+        if r.verdict in ("skipped", "error"):
             continue
         lines.append(f"### `{r.target}`: {r.verdict}")
         lines.append("")
@@ -380,8 +386,8 @@ def render_index(folder: Path) -> str:
             row = next((r for r in data["rows"] if r["target"] == t), None)
             if row is None:
                 cells.append("-")
-            elif row["verdict"] == "skipped":
-                cells.append("skipped")
+            elif row["verdict"] in ("skipped", "error"):
+                cells.append(row["verdict"])
             elif row["verdict"] == "conforms":
                 cells.append(f"conforms ({row['library']} {row['version']})".replace(" ()", ""))
             else:

@@ -119,6 +119,14 @@ def run_sequential(target: Target, capacity: int | None, *, profile: str,
         found = None if machine.found_at is None else machine.found_at - start
         return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], failure.report,
                        hypothesis_output=chatter.getvalue(), found_seconds=found)
+    except Exception as exc:  # Hypothesis's Flaky*: the failure did not reproduce while shrinking
+        if machine.first_report is None:
+            raise
+        found = None if machine.found_at is None else machine.found_at - start
+        return Verdict(name, Status.FAILED, time.monotonic() - start, runs[0], machine.first_report,
+                       problems=(f"the failure did not reproduce every time while being shrunk "
+                                 f"({type(exc).__name__}); this is the first one seen, unshrunk",),
+                       hypothesis_output=chatter.getvalue(), found_seconds=found)
     return Verdict(name, Status.PASSED, time.monotonic() - start, runs[0])
 
 

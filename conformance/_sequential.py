@@ -182,6 +182,7 @@ class _Machine(RuleBasedStateMachine):
     offers: ClassVar[Offers] = Offers()  # what is not offered is never called
     deadline: ClassVar[float] = DEADLINE  # lowered for the whole class once a hang is seen
     found_at: ClassVar[float | None] = None  # time.monotonic() of the first failure, before shrinking
+    first_report: ClassVar[Report | None] = None  # the first failure's report, should shrinking go astray
 
     def __init__(self) -> None:
         super().__init__()
@@ -221,11 +222,12 @@ class _Machine(RuleBasedStateMachine):
         """Stop with a report.  ``line`` is the script line that checks the expectation
         (it raises when replayed against the implementation); default: the bare call."""
         self.failed = True
+        self.script.add(f"{line or call}  # <- FAILS: observed {observed}")
+        report = Report(self.target, self.capacity, rule, call, expected, observed, tuple(self.script.lines), detail)
         if type(self).found_at is None:
             type(self).found_at = time.monotonic()
-        self.script.add(f"{line or call}  # <- FAILS: observed {observed}")
-        raise NonConformance(Report(self.target, self.capacity, rule, call, expected, observed,
-                                    tuple(self.script.lines), detail))
+            type(self).first_report = report
+        raise NonConformance(report)
 
     def _new_value(self, kind: str, quiet: bool = False) -> int:
         self.tokens += 1
@@ -570,7 +572,9 @@ class _Machine(RuleBasedStateMachine):
         tx, values = self.senders[h], [self.objects[k] for k in tokens]
         self.script.add(f"burst = list(range({first}, {first + expected}))  # v{first} ... v{first + expected - 1}")
         call = f"for v in burst: tx{h}.send(v)"
-        observed = self._call(lambda: _send_all(tx, values), Shape.VALUE, call, self.deadline)
+        # A burst is many calls in one: its deadline grows with it (a proxied send to a driver or an
+        # event loop costs ~0.1 ms; a hang still shows within seconds).
+        observed = self._call(lambda: _send_all(tx, values), Shape.VALUE, call, self.deadline + expected * 2e-3)
         count, failed = expected, observed
         if isinstance(observed, Got) and isinstance(observed.value, tuple):  # (how many, the exception)
             count, exc = observed.value
