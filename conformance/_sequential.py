@@ -307,6 +307,10 @@ class _Machine(RuleBasedStateMachine):
             t = step(parked.state, Cancel(parked.outcome.ticket))
             text = call(expiring)
             observed = self._call(lambda: fn(expiring), shape, text, expiring + self.deadline)
+            if not isinstance(observed, (Failed, Crashed, Hung)):
+                # It completed where it must block: the rule that makes it block is the one broken
+                # (a full bounded channel, no partner at a rendezvous), not the timeout's.
+                t = Transition(t.state, t.outcome, parked.rule)
         self._expect(t, observed, text)
         return observed
 
