@@ -1,15 +1,7 @@
-//! Records the version of the library under test (as resolved in Cargo.lock) for the hello line.
+//! Records the version of tokio (the library under test) for the hello line.
+#[path = "../common-rust/library_version.rs"]
+mod library_version;
+
 fn main() {
-    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-    let mut lines = lock.lines();
-    let mut version = "unknown".to_string();
-    while let Some(line) = lines.next() {
-        if line == "name = \"tokio\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                version = v.trim_end_matches('"').to_string();
-            }
-        }
-    }
-    println!("cargo:rustc-env=LIBRARY_VERSION={version}");
-    println!("cargo:rerun-if-changed=Cargo.lock");
+    library_version::record("tokio");
 }
