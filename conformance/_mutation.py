@@ -75,8 +75,9 @@ def _headline(verdict: Verdict) -> str:
     return "; ".join(verdict.problems)[:160]
 
 
-def score_one(module: ModuleType, *, profile: str) -> Mutant:
-    """Run the suite against one broken implementation (its ``channel`` and ``EXPECT``)."""
+def score_one(module: ModuleType, *, profile: str, concurrent_examples: int | None = None) -> Mutant:
+    """Run the suite against one broken implementation (its ``channel`` and ``EXPECT``);
+    ``concurrent_examples`` overrides the profile's scenarios per capacity."""
     name = module.__name__.rsplit(".", 1)[-1]
     expect = module.EXPECT
     target = make_target(f"{module.__name__}:channel", module.channel, probe=False)
@@ -86,7 +87,9 @@ def score_one(module: ModuleType, *, profile: str) -> Mutant:
     examples = 0
     for capacity in expect.capacities:
         for half in (run_sequential, run_concurrent_check):
-            verdict = half(target, capacity, profile=profile)
+            more = concurrent_examples and half is run_concurrent_check
+            extra = {"max_examples": concurrent_examples} if more else {}
+            verdict = half(target, capacity, profile=profile, **extra)
             examples += verdict.examples
             if not verdict.failed:
                 continue

@@ -15,7 +15,7 @@ from impls.broken._base import factory
 from impls.broken._expect import Expect
 from spec import Rule
 
-EXPECT = Expect(capacities=(1, 2), checks=frozenset({"liveness"}), concurrent_only=True,
+EXPECT = Expect(capacities=(1, 2, 5), checks=frozenset({"liveness"}), concurrent_only=True,
                 breaks=frozenset({Rule.BOUNDED}))
 
 
