@@ -46,9 +46,16 @@ _KEEPS_BUFFER = Deviation(
 )
 
 
+_CANCELLED_SEND_DELIVERS = Deviation(
+    Rule.VALUES,
+    "a send cancelled by its timeout can still deliver its item, so the caller gets Timeout(value) for a value "
+    "the receiver also gets (docs/findings/anyio-cancelled-send-delivers.md)",
+)
+
+
 def _offers(runtime: str) -> Offers:
-    return Offers(library="anyio", version=distribution_version("anyio"), deviations=(_KEEPS_BUFFER, CHECKPOINT_FIRST),
-                  runtime=runtime)
+    return Offers(library="anyio", version=distribution_version("anyio"),
+                  deviations=(_KEEPS_BUFFER, _CANCELLED_SEND_DELIVERS, CHECKPOINT_FIRST), runtime=runtime)
 
 
 asyncio_channel.offers = _offers("asyncio")  # type: ignore[attr-defined]
