@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         "matrix", help="judge every implementation, adapter and driver; write the conformance matrix",
         description="Run the suite against every target (default: bundled implementations, the async "
         "reference, every adapter of a real library, every driver) and write python-X.Y.md/.json (this "
-        "Python), the counterexamples, and an index across Pythons into DIR. Missing libraries and "
+        "Python), the counterexamples, and an index across Pythons into DIR. Named targets replace only "
+        "their own rows of this Python's page. Missing libraries and "
         "toolchains are skipped by name. Exit 0 when written (failing cells are results, not errors).")
     matrix.add_argument("targets", nargs="*", metavar="TARGET", help="default: everything there is")
     matrix.add_argument("--out", default="docs/matrix", metavar="DIR", help="default docs/matrix")
@@ -102,7 +103,7 @@ def matrix_command(names: Sequence[str], out: str, profile: str, max_examples: i
         print(f"  {row.target}: {row.verdict}{extra}", flush=True)
 
     rows = judge_all(targets, profile=profile, max_examples=max_examples, progress=progress)
-    for path in write(rows, Path(out), profile=profile, max_examples=max_examples):
+    for path in write(rows, Path(out), profile=profile, max_examples=max_examples, merge=bool(names)):
         if path.suffix in (".md", ".json") and path.parent == Path(out):
             print(f"wrote {path}")
     return EXIT_CONFORMS

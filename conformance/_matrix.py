@@ -399,8 +399,15 @@ def render_index(folder: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(rows: Sequence[Row], folder: Path, *, profile: str, max_examples: int | None) -> list[Path]:
-    """Write ``python-X.Y.md``/``.json``, the counterexamples, and the index; return the paths."""
+def _row_from_json(d: dict[str, Any]) -> Row:
+    cells = {k: Cell(**v) for k, v in d["cells"].items()}
+    return Row(**{**d, "cells": cells})
+
+
+def write(rows: Sequence[Row], folder: Path, *, profile: str, max_examples: int | None,
+          merge: bool = False) -> list[Path]:
+    """Write ``python-X.Y.md``/``.json``, the counterexamples, and the index; return the paths.
+    ``merge``: replace only these targets' rows in this Python's page, keeping the others."""
     env = environment()
     version = ".".join(platform.python_version_tuple()[:2])
     folder.mkdir(parents=True, exist_ok=True)
@@ -416,9 +423,15 @@ def write(rows: Sequence[Row], folder: Path, *, profile: str, max_examples: int 
         for cell in r.cells.values():
             if cell.link and not cell.link.startswith("py"):
                 cell.link = f"py{version}-{cell.link}"
+    js = folder / f"python-{version}.json"
+    if merge and js.exists():  # keep the other targets' rows of an earlier run on this Python
+        fresh = {r.target for r in rows}
+        kept = [_row_from_json(d) for d in json.loads(js.read_text(encoding="utf-8"))["rows"]
+                if d["target"] not in fresh]
+        order = [d["target"] for d in json.loads(js.read_text(encoding="utf-8"))["rows"]]
+        rows = sorted([*kept, *rows], key=lambda r: order.index(r.target) if r.target in order else len(order))
     md = folder / f"python-{version}.md"
     md.write_text(render_markdown(rows, env, profile, max_examples, "counterexamples") + "\n", encoding="utf-8")
-    js = folder / f"python-{version}.json"
     js.write_text(to_json(rows, env, profile, max_examples), encoding="utf-8")
     index = folder / "README.md"
     index.write_text(render_index(folder), encoding="utf-8")
