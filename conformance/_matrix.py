@@ -414,6 +414,9 @@ def write(rows: Sequence[Row], folder: Path, *, profile: str, max_examples: int 
     examples = folder / "counterexamples"
     examples.mkdir(exist_ok=True)
     written = []
+    for r in rows:  # a re-judged target's old counterexamples go: its cells are new
+        for stale in examples.glob(f"py{version}-{_slug(r.target)}-*.md"):
+            stale.unlink()
     for r in rows:
         for name, text in r.counterexamples.items():
             path = examples / f"py{version}-{name}"
