@@ -429,9 +429,9 @@ def write(rows: Sequence[Row], folder: Path, *, profile: str, max_examples: int 
     js = folder / f"python-{version}.json"
     if merge and js.exists():  # keep the other targets' rows of an earlier run on this Python
         fresh = {r.target for r in rows}
-        kept = [_row_from_json(d) for d in json.loads(js.read_text(encoding="utf-8"))["rows"]
-                if d["target"] not in fresh]
-        order = [d["target"] for d in json.loads(js.read_text(encoding="utf-8"))["rows"]]
+        earlier = json.loads(js.read_text(encoding="utf-8"))["rows"]
+        kept = [_row_from_json(d) for d in earlier if d["target"] not in fresh]
+        order = [d["target"] for d in earlier]
         rows = sorted([*kept, *rows], key=lambda r: order.index(r.target) if r.target in order else len(order))
     md = folder / f"python-{version}.md"
     md.write_text(render_markdown(rows, env, profile, max_examples, "counterexamples") + "\n", encoding="utf-8")

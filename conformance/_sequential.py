@@ -571,9 +571,11 @@ class _Machine(RuleBasedStateMachine):
         the model says complete at once are made (none blocks)."""
         h = self._handle(h)
         state, expected = self.model, 0
-        while expected < n and isinstance(step(state, Send(h, -1)).outcome, Done) and can_complete(state, Send(h, -1)):
-            state = step(state, Send(h, -1)).state
-            expected += 1
+        while expected < n and can_complete(state, Send(h, -1)):
+            t = step(state, Send(h, -1))
+            if not isinstance(t.outcome, Done):
+                break
+            state, expected = t.state, expected + 1
         if expected < 2:
             return  # nothing a single send would not test
         first = self.tokens + 1
